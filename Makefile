@@ -1,0 +1,95 @@
+# hvsmoke: the one entry point. `make`, `make run`, `make check`, `make bench`.
+CROSS_COMPILE ?=
+NASM ?= nasm
+LD_FW := $(CROSS_COMPILE)ld
+OBJCOPY_FW := $(CROSS_COMPILE)objcopy
+CC ?= cc
+B := build
+
+# ---- guest firmware -------------------------------------------------------
+FW_SRCS := $(sort $(wildcard guestfw/*.asm guestfw/smp/*.asm guestfw/smm/*.asm))
+FW_INCS := $(wildcard guestfw/include/*.inc)
+FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
+FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
+
+.PHONY: all fw
+all: fw
+
+fw: $(B)/guestfw.bin $(B)/guestfw-nosipi.bin
+
+$(B)/guestfw/%.o: guestfw/%.asm $(FW_INCS)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -w+all -I guestfw/include/ -o $@ $<
+
+$(B)/nosipi/guestfw/%.o: guestfw/%.asm $(FW_INCS)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -w+all -DHVSMOKE_TEST_NO_SIPI -I guestfw/include/ -o $@ $<
+
+$(B)/%.elf: linker/guestfw.ld
+	$(LD_FW) -m elf_i386 -nostdlib -T linker/guestfw.ld -o $@ $(filter %.o,$^)
+
+$(B)/guestfw.elf: $(FW_OBJS)
+$(B)/guestfw-nosipi.elf: $(FW_NOSIPI_OBJS)
+
+$(B)/%.bin: $(B)/%.elf
+	$(OBJCOPY_FW) -O binary --gap-fill 0xff $< $@
+	@test $$(stat -c %s $@) -eq 65536 || { echo "$@: firmware image must be exactly 64 KiB" >&2; rm -f $@; exit 1; }
+
+# ---- the VMM --------------------------------------------------------------
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
+LDLIBS := -pthread
+
+VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/devices/*.c))
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+
+objs = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+$(B)/plain/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -c -o $@ $<
+
+$(B)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 -fsanitize=thread -c -o $@ $<
+
+$(B)/fw_blob.o: vmm/fw_blob.S $(B)/guestfw.bin
+	$(CC) -c -DHVSMOKE_FW_PATH='"$(B)/guestfw.bin"' -o $@ $<
+
+$(B)/hvsmoke: $(call objs,plain,$(VMM_SRCS)) $(B)/fw_blob.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/hvsmoke-tsan: $(call objs,tsan,$(VMM_SRCS)) $(B)/fw_blob.o
+	$(CC) $(CFLAGS) -fsanitize=thread -o $@ $^ $(LDLIBS)
+
+$(B)/hvsmoke-asan: $(call objs,asan,$(VMM_SRCS)) $(B)/fw_blob.o
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $^ $(LDLIBS)
+
+all: $(B)/hvsmoke
+
+# ---- unit tests -----------------------------------------------------------
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_NAMES := $(notdir $(UNIT_SRCS:.c=))
+
+$(B)/unit/%: $(B)/plain/tests/unit/%.o $(call objs,plain,$(VMM_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/unit-asan/%: $(B)/asan/tests/unit/%.o $(call objs,asan,$(VMM_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -o $@ $^ $(LDLIBS)
+
+.PHONY: unit unit-asan
+unit: $(addprefix $(B)/unit/,$(UNIT_NAMES))
+	@for t in $^; do $$t || exit 1; done
+
+unit-asan: $(addprefix $(B)/unit-asan/,$(UNIT_NAMES))
+	@for t in $^; do ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

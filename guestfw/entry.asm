@@ -1,0 +1,194 @@
+; SPDX-License-Identifier: GPL-2.0-only
+; Reset vector, real->protected mode switch, BSP/AP split and the BSP's main flow.
+%include "hvsmoke.inc"
+
+%define SEL_CODE32	0x08
+%define SEL_DATA32	0x10
+%define CR0_PE		(1 << 0)
+%define CR0_NW		(1 << 29)
+%define CR0_CD		(1 << 30)
+%define MSR_APIC_BASE	0x1b
+%define APIC_BASE_BSP	(1 << 8)
+%define SHARED_SIZE	0x40
+%define CFG_COPY_SIZE	64
+
+global fw_reset_vector, fw_gdt, fw_gdt_end
+global fw_bsp_apic, fw_expected
+
+extern fw_bss_start, fw_bss_end
+extern fw_tramp_load, fw_tramp_size
+extern config_load, ev_bsp, con_puts, con_dec, fw_fail, fw_finish
+extern smp_send_ipis, smp_wait, smp_report
+
+; ---------------------------------------------------------------------------
+section .reset progbits alloc exec nowrite align=16
+bits 16
+; Execution starts here with CS base 0xFFFF0000; leave the high alias at once
+; so every later offset is relative to the low copy at 0xF0000.
+fw_reset_vector:
+	jmp	0xf000:entry16
+
+; ---------------------------------------------------------------------------
+section .text16 progbits alloc exec nowrite align=16
+bits 16
+entry16:
+	cli
+	cld
+	; Only the BSP may come through here; an AP doing so means the VMM
+	; reset or started it wrongly, which is exactly what we want to catch.
+	mov	ecx, MSR_APIC_BASE
+	rdmsr
+	test	eax, APIC_BASE_BSP
+	jz	ap_at_reset
+
+	o32 lgdt [cs:gdtr16]
+	mov	eax, cr0
+	; Reset leaves caching disabled; turn it on so the spin loops behave
+	; on anything that honours CD. Nothing is cached yet, no flush needed.
+	and	eax, ~(CR0_CD | CR0_NW)
+	or	eax, CR0_PE
+	mov	cr0, eax
+	jmp	dword SEL_CODE32:bsp_entry32
+
+ap_at_reset:
+	; CPUID, not the LAPIC: its MMIO is above what real mode can reach.
+	mov	eax, 1
+	cpuid
+	shr	ebx, 24
+	xor	ax, ax
+	mov	ds, ax
+	lock inc dword [SH_RESET_COUNT]
+	movzx	eax, bl
+	shl	eax, 8
+	or	al, EV_AP_RESET
+	mov	dx, PORT_EVENT
+	out	dx, eax
+.halt:
+	cli
+	hlt
+	jmp	.halt
+
+; lgdt in real mode takes a 16-bit offset; the base is a linear address.
+gdtr16:
+	dw	fw_gdt_end - fw_gdt - 1
+	dd	fw_gdt
+
+; ---------------------------------------------------------------------------
+section .rodata progbits alloc noexec nowrite align=16
+align 8
+; Accessed bits are preset: the CPU would otherwise try to set them in ROM,
+; which KVM cannot complete and the far jump retries forever.
+fw_gdt:
+	dq	0
+	dq	0x00cf9b000000ffff	; 0x08: code, base 0, limit 4 GiB, 32-bit
+	dq	0x00cf93000000ffff	; 0x10: data, base 0, limit 4 GiB
+fw_gdt_end:
+
+s_boot		db "hvsmoke: boot bsp=", 0
+s_cpus		db " cpus=", 0
+s_nl		db 10, 0
+
+; ---------------------------------------------------------------------------
+section .bss nobits alloc noexec write align=4
+fw_bsp_apic	resd 1
+fw_expected	resd 1
+
+; ---------------------------------------------------------------------------
+section .text32 progbits alloc exec nowrite align=16
+bits 32
+bsp_entry32:
+	mov	ax, SEL_DATA32
+	mov	ds, ax
+	mov	es, ax
+	mov	ss, ax
+	mov	fs, ax
+	mov	gs, ax
+	mov	esp, BSP_STACK_TOP
+
+	; RAM survives a warm reset, so nothing in it can be trusted.
+	xor	eax, eax
+	mov	edi, SHARED_BASE
+	mov	ecx, SHARED_SIZE / 4
+	rep stosd
+	mov	edi, CFG_COPY
+	mov	ecx, CFG_COPY_SIZE / 4
+	rep stosd
+	mov	edi, fw_bss_start
+	mov	ecx, fw_bss_end
+	sub	ecx, edi
+	rep stosb
+
+	mov	eax, [LAPIC_BASE + LAPIC_ID]
+	shr	eax, 24
+	mov	[fw_bsp_apic], eax
+
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_PMODE
+	call	ev_bsp
+
+	call	config_load
+	test	eax, eax
+	jz	.config_ok
+	mov	ecx, eax
+	mov	al, DONE_CONFIG
+	jmp	fw_fail
+.config_ok:
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_CONFIG
+	call	ev_bsp
+
+	mov	al, EV_BOOT
+	mov	ecx, [fw_expected]
+	call	ev_bsp
+	mov	esi, s_boot
+	call	con_puts
+	mov	eax, [fw_bsp_apic]
+	call	con_dec
+	mov	esi, s_cpus
+	call	con_puts
+	mov	eax, [fw_expected]
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+
+	; Software-enable the LAPIC; spurious vector 0xff keeps the low
+	; nibble all-ones as older parts require.
+	mov	eax, [LAPIC_BASE + LAPIC_SVR]
+	or	eax, 0x1ff
+	mov	[LAPIC_BASE + LAPIC_SVR], eax
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_LAPIC_ON
+	call	ev_bsp
+
+	mov	esi, fw_tramp_load
+	mov	edi, TRAMP_BASE
+	mov	ecx, fw_tramp_size
+	rep movsb
+
+	cmp	dword [fw_expected], 1
+	jbe	.report
+	call	smp_send_ipis
+	jnc	.ipis_sent
+	mov	ecx, FWERR_ICR_BUSY
+	mov	al, DONE_ICR
+	jmp	fw_fail
+.ipis_sent:
+	call	smp_wait
+.report:
+	call	smp_report		; eax = APs reported missing
+
+	; A reset or duplicate AP is a worse VMM bug than a missing one, and
+	; usually causes the missing one, so it decides the verdict.
+	mov	ecx, eax
+	mov	al, DONE_AP_RESET
+	cmp	dword [SH_RESET_COUNT], 0
+	jne	.done
+	mov	al, DONE_AP_DUP
+	cmp	dword [SH_DUP_COUNT], 0
+	jne	.done
+	mov	al, DONE_AP_MISSING
+	test	ecx, ecx
+	jnz	.done
+	mov	al, DONE_PASS
+.done:
+	jmp	fw_finish

@@ -1,0 +1,183 @@
+; SPDX-License-Identifier: GPL-2.0-only
+; BSP side of the AP scan: INIT/SIPI broadcast, deadline wait, per-AP verdicts.
+%include "hvsmoke.inc"
+
+%define ICR_BUSY		(1 << 12)	; delivery status
+%define ICR_SPIN_MAX		100000		; spins before the ICR counts as stuck
+%define ICR_INIT_ALL_BUT_SELF	0x000c4500	; shorthand 11, level assert, INIT
+%define ICR_SIPI_ALL_BUT_SELF	0x000c4600	; shorthand 11, level assert, STARTUP
+%define APIC_ID_SLOTS		256		; bits in SH_BITMAP
+
+global smp_send_ipis, smp_wait, smp_report
+extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags
+extern ev_send, ev_bsp, con_puts, con_dec
+
+section .rodata progbits alloc noexec nowrite align=16
+s_online	db "hvsmoke: ap-online apic=", 0
+s_missing	db "hvsmoke: ap-missing apic=", 0
+s_scan		db "hvsmoke: scan-done online=", 0
+s_expected	db " expected=", 0
+s_dup		db "hvsmoke: ap-duplicate count=", 0
+s_reset		db "hvsmoke: ap-reset count=", 0
+s_nl		db 10, 0
+
+section .text32 progbits alloc exec nowrite align=16
+bits 32
+
+; Wait, bounded, until the ICR can take a new IPI. CF set if it never could.
+; Clobbers ecx.
+icr_wait:
+	mov	ecx, ICR_SPIN_MAX
+.spin:
+	test	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_BUSY
+	jz	.idle
+	pause
+	dec	ecx
+	jnz	.spin
+	stc
+	ret
+.idle:
+	clc
+	ret
+
+; Broadcast INIT and (except in the NO_SIPI test build) SIPI twice to every
+; other CPU. CF set if the ICR stayed busy. Clobbers eax, ecx.
+; No INIT-SIPI delays: virtual CPUs need none, and this is a VMM test.
+smp_send_ipis:
+	call	icr_wait
+	jc	.ret
+	mov	dword [LAPIC_BASE + LAPIC_ICR_HI], 0
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_INIT_SENT
+	call	ev_bsp
+%ifndef HVSMOKE_TEST_NO_SIPI
+	; The second SIPI is the architectural retry for an AP that missed
+	; the first; a correct VMM must not start any AP twice because of it.
+	call	icr_wait
+	jc	.ret
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+	call	icr_wait
+	jc	.ret
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+%endif
+	; Sent in the NO_SIPI build too: it marks the end of the IPI phase.
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_SIPI_SENT
+	call	ev_bsp
+	clc
+.ret:
+	ret
+
+; Spin until expected-1 APs are online or fw_deadline TSC ticks have passed.
+; Clobbers eax, ebx, ecx, edx, esi, edi.
+smp_wait:
+	mov	ebx, [fw_expected]
+	dec	ebx
+	rdtsc
+	add	eax, [fw_deadline]
+	adc	edx, [fw_deadline + 4]
+	jnc	.end_ok
+	or	eax, -1			; saturate rather than wrap into the past
+	or	edx, -1
+.end_ok:
+	mov	edi, eax
+	mov	esi, edx
+.poll:
+	; APs bump the count only after setting their bitmap bit, so reaching
+	; the target means the bitmap is complete too.
+	cmp	[SH_ONLINE_COUNT], ebx
+	jae	.ret
+	pause
+	rdtsc
+	sub	eax, edi
+	sbb	edx, esi
+	jb	.poll			; borrow: still before the deadline
+.ret:
+	ret
+
+; Report the scan outcome (events and console). Returns eax = number of APs
+; found missing. Clobbers ebx, ecx, edx, esi, edi.
+smp_report:
+	mov	edi, [SH_ONLINE_COUNT]	; one snapshot for the event and the text
+	mov	al, EV_SCAN_DONE
+	mov	ecx, edi
+	call	ev_bsp
+
+	; Online lines come from the bitmap, printed by the BSP alone, so the
+	; text never interleaves; they include APs beyond the expected count.
+	test	byte [fw_flags], CFG_F_CONSOLE
+	jz	.online_done
+	xor	ebx, ebx
+.online:
+	bt	[SH_BITMAP], ebx
+	jnc	.online_next
+	mov	esi, s_online
+	call	con_puts
+	mov	eax, ebx
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+.online_next:
+	inc	ebx
+	cmp	ebx, APIC_ID_SLOTS
+	jb	.online
+.online_done:
+
+	; IDs 0..expected-1 minus the BSP's own: the BSP need not be ID 0.
+	xor	edx, edx		; missing count
+	xor	ebx, ebx
+.missing:
+	cmp	ebx, [fw_expected]
+	jae	.missing_done
+	cmp	ebx, [fw_bsp_apic]
+	je	.missing_next
+	bt	[SH_BITMAP], ebx
+	jc	.missing_next
+	inc	edx
+	mov	al, EV_AP_MISSING
+	xor	ecx, ecx
+	call	ev_send
+	mov	esi, s_missing
+	call	con_puts
+	mov	eax, ebx
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+.missing_next:
+	inc	ebx
+	jmp	.missing
+.missing_done:
+
+	mov	esi, s_scan
+	call	con_puts
+	mov	eax, edi
+	call	con_dec
+	mov	esi, s_expected
+	call	con_puts
+	mov	eax, [fw_expected]
+	dec	eax
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+
+	mov	eax, [SH_DUP_COUNT]
+	test	eax, eax
+	jz	.no_dup
+	mov	esi, s_dup
+	call	con_puts
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+.no_dup:
+	mov	eax, [SH_RESET_COUNT]
+	test	eax, eax
+	jz	.no_reset
+	mov	esi, s_reset
+	call	con_puts
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+.no_reset:
+	mov	eax, edx
+	ret

@@ -1,0 +1,77 @@
+; SPDX-License-Identifier: GPL-2.0-only
+; AP startup: real-mode trampoline (copied to TRAMP_BASE) and the 32-bit
+; check-in that marks the AP online exactly once.
+%include "hvsmoke.inc"
+
+%define SEL_CODE32	0x08
+%define SEL_DATA32	0x10
+%define CR0_PE		(1 << 0)
+%define CR0_NW		(1 << 29)
+%define CR0_CD		(1 << 30)
+
+extern fw_gdt, fw_gdt_limit
+
+; ---------------------------------------------------------------------------
+; Linked at TRAMP_BASE; SIPI enters it at CS=TRAMP_BASE>>4, IP=0.
+section .tramp progbits alloc exec nowrite align=16
+bits 16
+ap_tramp:
+	cli
+	; Segment 0 makes every label below its own linear address.
+	jmp	0:.flat
+.flat:
+	xor	ax, ax
+	mov	ds, ax
+	o32 lgdt [tramp_gdtr]
+	mov	eax, cr0
+	and	eax, ~(CR0_CD | CR0_NW)
+	or	eax, CR0_PE
+	mov	cr0, eax
+	jmp	dword SEL_CODE32:ap_entry32
+
+align 4
+; The ROM's GDT via its low-copy linear address: no need to copy it to RAM.
+tramp_gdtr:
+	dw	fw_gdt_limit
+	dd	fw_gdt
+
+; ---------------------------------------------------------------------------
+; Runs from ROM. No stack: nothing here calls, so each AP needs none.
+section .text32 progbits alloc exec nowrite align=16
+bits 32
+ap_entry32:
+	mov	ax, SEL_DATA32
+	mov	ds, ax
+	mov	es, ax
+	mov	ss, ax
+	mov	fs, ax
+	mov	gs, ax
+
+	mov	ebx, [LAPIC_BASE + LAPIC_ID]
+	shr	ebx, 24
+	; The bit is the "started once" proof: a second start of the same
+	; APIC ID (a VMM bug) finds it set and is reported, not counted.
+	lock bts dword [SH_BITMAP], ebx
+	jc	.duplicate
+	; Count after the bit, so the BSP's count check implies the bitmap.
+	mov	eax, 1
+	lock xadd [SH_ONLINE_COUNT], eax
+	shl	eax, 16
+	mov	ah, bl
+	mov	al, EV_AP_ONLINE
+	mov	dx, PORT_EVENT
+	out	dx, eax
+	jmp	.park
+
+.duplicate:
+	lock inc dword [SH_DUP_COUNT]
+	mov	eax, ebx
+	shl	eax, 8
+	mov	al, EV_AP_DUPLICATE
+	mov	dx, PORT_EVENT
+	out	dx, eax
+
+.park:
+	cli
+	hlt
+	jmp	.park

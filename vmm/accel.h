@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The accelerator interface: the only way the VM, vCPU and scenario code reach
+ * a hypervisor. KVM is the first backend (vmm/kvm/); others slot in beside it.
+ */
+#ifndef HVSMOKE_ACCEL_H
+#define HVSMOKE_ACCEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+struct accel_caps {
+	int api_version;
+	int nr_vcpus;		/* recommended maximum */
+	int max_vcpus;
+	bool irqchip;
+	bool split_irqchip;
+	bool immediate_exit;
+	bool mp_state;
+	bool vcpu_events;
+	bool readonly_mem;
+	bool smm;
+	bool tsc_khz;
+};
+
+enum vexit_kind {
+	VEXIT_IO,
+	VEXIT_MMIO,
+	VEXIT_HLT,
+	VEXIT_SHUTDOWN,		/* triple fault */
+	VEXIT_INTERNAL,		/* the accelerator could not emulate or deliver */
+	VEXIT_FAIL_ENTRY,
+	VEXIT_OTHER,		/* anything else; raw_reason says what */
+};
+
+struct vcpu_exit {
+	enum vexit_kind kind;
+	uint32_t raw_reason;		/* the accelerator's own exit code */
+	uint64_t detail;		/* suberror / hardware reason, for evidence */
+	struct {
+		uint16_t port;
+		uint8_t size;		/* 1, 2 or 4 */
+		bool out;
+		uint32_t count;		/* >1 for string I/O */
+		uint8_t *data;		/* size * count bytes */
+	} io;
+	struct {
+		uint64_t addr;
+		uint32_t len;
+		bool write;
+		uint8_t *data;
+	} mmio;
+};
+
+/* What a verdict shows about one vCPU when something went wrong. */
+struct vcpu_brief {
+	bool valid;
+	uint32_t mp_state;		/* KVM_MP_STATE_* numbering */
+	uint16_t cs;
+	uint64_t cs_base;
+	uint64_t rip;
+	bool init_pending;		/* vcpu_events.smi.latched_init */
+	bool sipi_valid;
+	uint32_t sipi_vector;
+	bool smm;
+	uint32_t events_flags;
+};
+
+struct accel_ops {
+	const char *name;
+	/* Open the device and fill caps. 0, -ENODEV when absent (a skip), or -errno. */
+	int (*probe)(struct accel_caps *caps, char *why, size_t len);
+	int (*vm_create)(struct vm *vm);
+	int (*vm_map)(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uint64_t size,
+		      bool readonly);
+	void (*vm_destroy)(struct vm *vm);
+	int (*vcpu_create)(struct vcpu *vcpu);
+	void (*vcpu_destroy)(struct vcpu *vcpu);
+	/* Enter the guest once. 0 with *exit filled, or -EINTR / -EAGAIN / -errno. */
+	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
+	/*
+	 * Make the next (or the current) entry return at once. Called from any
+	 * thread; must be async-signal-safe and lock-free.
+	 */
+	void (*vcpu_arm_kick)(struct vcpu *vcpu);
+	/* Called by the vCPU thread itself before it looks at its requests. */
+	void (*vcpu_disarm_kick)(struct vcpu *vcpu);
+	int (*vcpu_brief)(struct vcpu *vcpu, struct vcpu_brief *out);
+	/* TSC frequency the guest sees, in kHz; 0 if unknown. */
+	uint32_t (*vcpu_tsc_khz)(struct vcpu *vcpu);
+};
+
+/* Resolve --accel; NULL with a reason in why when no backend fits. */
+const struct accel_ops *accel_lookup(const char *name);
+
+extern const struct accel_ops kvm_accel_ops;
+
+const char *mp_state_name(uint32_t mp_state);
+
+#endif

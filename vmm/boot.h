@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One boot of the smoke scenario: build the VM, run it to a verdict, tear it down. */
+#ifndef HVSMOKE_BOOT_H
+#define HVSMOKE_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accel.h"
+#include "protocol.h"
+#include "verdict.h"
+
+struct boot_params {
+	const struct accel_ops *ops;
+	const uint8_t *fw;
+	size_t fw_size;
+	unsigned int cpus;
+	unsigned int boot_timeout_ms;
+	bool console;
+	uint64_t seed;
+	unsigned int iteration;
+};
+
+/* Bound from the stop request to every vCPU thread out of the guest. */
+#define BOOT_STOP_DEADLINE_MS	1000
+
+/*
+ * Run one boot into r (allocated by the caller with boot_result_alloc).
+ * Never blocks past the deadlines. Returns false when the process cannot
+ * safely run another boot (a vCPU thread is stuck in the guest).
+ */
+bool boot_run(const struct boot_params *bp, struct boot_result *r);
+
+struct boot_result *boot_result_alloc(unsigned int ncpus);
+void boot_result_free(struct boot_result *r);
+
+/* The fw_cfg config file for a boot with these parameters. */
+void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
+		      uint32_t tsc_khz, bool console);
+
+#endif

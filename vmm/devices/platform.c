@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Port I/O dispatch and the boot's end conditions. */
+#include "platform.h"
+#include "../protocol.h"
+#include "../util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke_cfg *cfg,
+		    bool console_to_stderr)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	cond_init_monotonic(&p->cond);
+	fwcfg_init(&p->fwcfg, (uint16_t)ncpus);
+	if (cfg)
+		fwcfg_add_file(&p->fwcfg, HVSMOKE_CFG_NAME, cfg, sizeof(*cfg));
+	ev_log_init(&p->log, ncpus);
+	p->console_to_stderr = console_to_stderr;
+	p->completion = -1;
+	p->crash_vcpu = -1;
+}
+
+void platform__destroy(struct platform *p)
+{
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static void finish_locked(struct platform *p)
+{
+	p->finished = true;
+	pthread_cond_broadcast(&p->cond);
+}
+
+static void console_put(struct platform *p, unsigned int vcpu_id, uint8_t c)
+{
+	if (!p->console_to_stderr)
+		return;
+	if (c != '\n' && p->con_len < sizeof(p->con_line) - 1) {
+		/* keep stderr one line per guest line, and printable */
+		p->con_line[p->con_len++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		return;
+	}
+	p->con_line[p->con_len] = '\0';
+	fprintf(stderr, "guest[%u]: %s\n", vcpu_id, p->con_line);
+	p->con_len = 0;
+	if (c != '\n')
+		console_put(p, vcpu_id, c);
+}
+
+static uint32_t io_value(const uint8_t *data, unsigned int size)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, data, size <= 4 ? size : 4);	/* x86 guest, x86 host: little-endian */
+	return v;
+}
+
+/* One element of a (possibly string) port access. Called with p->lock held. */
+static enum vcpu_action port_access(struct platform *p, struct vcpu *vcpu, uint16_t port,
+				    unsigned int size, bool out, uint8_t *data)
+{
+	uint32_t v = out ? io_value(data, size) : 0;
+
+	switch (port) {
+	case PORT_DEBUGCON:
+		if (out) {
+			unsigned int i;
+
+			for (i = 0; i < size; i++)
+				console_put(p, vcpu->id, data[i]);
+		} else {
+			data[0] = 0xe9;	/* QEMU's debugcon answers reads with its port number */
+		}
+		return VCPU_CONTINUE;
+	case PORT_EVENT:
+		if (out && size == 4)
+			ev_log_record(&p->log, vcpu->id, v, now_ns());
+		else
+			ev_log_bad_access(&p->log, vcpu->id, size, out);
+		if (!out)
+			memset(data, 0xff, size);
+		return VCPU_CONTINUE;
+	case PORT_COMPLETION:
+		if (!out) {
+			memset(data, 0xff, size);
+			return VCPU_CONTINUE;
+		}
+		if (p->completion < 0) {
+			p->completion = (int)(v & 0xff);
+			p->completion_vcpu = vcpu->id;
+			p->t_completion_ns = now_ns();
+		}
+		finish_locked(p);
+		return VCPU_STOP;
+	case PORT_FWCFG_SEL:
+		if (out && size == 2)
+			fwcfg_select(&p->fwcfg, (uint16_t)v);
+		else if (!out)
+			memset(data, 0, size);
+		return VCPU_CONTINUE;
+	case PORT_FWCFG_DATA:
+		if (!out) {
+			unsigned int i;
+
+			for (i = 0; i < size; i++)
+				data[i] = fwcfg_read(&p->fwcfg);
+		}
+		return VCPU_CONTINUE;
+	default:
+		atomic_fetch_add_explicit(&p->unhandled_io, 1, memory_order_relaxed);
+		if (!out)
+			memset(data, 0xff, size);	/* an empty ISA bus floats high */
+		return VCPU_CONTINUE;
+	}
+}
+
+static enum vcpu_action handle_io(struct platform *p, struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+	enum vcpu_action act = VCPU_CONTINUE;
+	unsigned int size = exit->io.size;
+	uint32_t i;
+
+	if (exit->io.port == PORT_POST) {
+		/* the early-boot storm's port: never take the lock for it */
+		atomic_fetch_add_explicit(&p->post_writes, exit->io.count, memory_order_relaxed);
+		if (!exit->io.out)
+			memset(exit->io.data, 0xff, (size_t)size * exit->io.count);
+		return VCPU_CONTINUE;
+	}
+	if (size != 1 && size != 2 && size != 4)
+		size = 1;	/* cannot happen on x86; never index past the data page */
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < exit->io.count && act == VCPU_CONTINUE; i++)
+		act = port_access(p, vcpu, exit->io.port, size, exit->io.out,
+				  exit->io.data + (size_t)i * size);
+	pthread_mutex_unlock(&p->lock);
+	return act;
+}
+
+static enum vcpu_action guest_crashed(struct platform *p, struct vcpu *vcpu,
+				      const struct vcpu_exit *exit)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->crash_vcpu < 0) {
+		p->crash_vcpu = (int)vcpu->id;
+		p->crash_exit = *exit;
+	}
+	finish_locked(p);
+	pthread_mutex_unlock(&p->lock);
+	return VCPU_STOP;
+}
+
+enum vcpu_action platform__handle_exit(void *ctx, struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct platform *p = ctx;
+
+	switch (exit->kind) {
+	case VEXIT_IO:
+		return handle_io(p, vcpu, exit);
+	case VEXIT_MMIO:
+		/* writes to the read-only ROM land here; reads of holes float high */
+		atomic_fetch_add_explicit(&p->mmio_exits, 1, memory_order_relaxed);
+		if (!exit->mmio.write)
+			memset(exit->mmio.data, 0xff, exit->mmio.len <= 8 ? exit->mmio.len : 8);
+		return VCPU_CONTINUE;
+	case VEXIT_HLT:
+		/* only without an in-kernel LAPIC; nothing will wake it */
+		return VCPU_STOP;
+	case VEXIT_SHUTDOWN:
+	case VEXIT_INTERNAL:
+	case VEXIT_FAIL_ENTRY:
+	case VEXIT_OTHER:
+		return guest_crashed(p, vcpu, exit);
+	}
+	return guest_crashed(p, vcpu, exit);
+}
+
+void platform__run_failed(void *ctx, struct vcpu *vcpu, int err)
+{
+	struct platform *p = ctx;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->vmm_error) {
+		p->vmm_error = err;
+		p->vmm_error_vcpu = (int)vcpu->id;
+	}
+	finish_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool platform__wait(struct platform *p, uint64_t deadline_ns)
+{
+	bool done;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->finished && now_ns() < deadline_ns)
+		timed_wait_until(&p->cond, &p->lock, deadline_ns);
+	done = p->finished;
+	pthread_mutex_unlock(&p->lock);
+	return done;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The emulated board: the port devices (debugcon, event channel, completion,
+ * fw_cfg, POST) and what one boot's vCPUs tell it. One lock guards it all;
+ * the hot ignorable ports (POST) only touch atomics.
+ */
+#ifndef HVSMOKE_PLATFORM_H
+#define HVSMOKE_PLATFORM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../accel.h"
+#include "../vcpu.h"
+#include "events.h"
+#include "fwcfg.h"
+
+struct platform {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* "finished" changed; CLOCK_MONOTONIC */
+	struct fwcfg fwcfg;
+	struct ev_log log;
+
+	bool console_to_stderr;
+	char con_line[160];
+	size_t con_len;
+
+	bool finished;			/* completion written, guest crashed or VMM failed */
+	int completion;			/* -1 until the guest writes PORT_COMPLETION */
+	unsigned int completion_vcpu;
+	uint64_t t_completion_ns;
+
+	int crash_vcpu;			/* -1: none */
+	struct vcpu_exit crash_exit;
+	int vmm_error;			/* -errno from the run ioctl; 0: none */
+	int vmm_error_vcpu;
+
+	atomic_uint_fast64_t post_writes;
+	atomic_uint_fast64_t unhandled_io;
+	atomic_uint_fast64_t mmio_exits;
+};
+
+void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke_cfg *cfg,
+		    bool console_to_stderr);
+void platform__destroy(struct platform *p);
+
+enum vcpu_action platform__handle_exit(void *ctx, struct vcpu *vcpu, struct vcpu_exit *exit);
+void platform__run_failed(void *ctx, struct vcpu *vcpu, int err);
+
+/* Wait until finished or deadline_ns. Returns true if finished. */
+bool platform__wait(struct platform *p, uint64_t deadline_ns);
+
+#endif

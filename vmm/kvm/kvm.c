@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The KVM backend of the accelerator interface (/dev/kvm, in-kernel irqchip). */
+#include "../accel.h"
+#include "../util.h"
+#include "../vcpu.h"
+#include "../vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KVM_DEVICE_DEFAULT	"/dev/kvm"
+#define KVM_CPUID_MAX_ENTRIES	256
+
+/* Process-wide: the device and what does not change between VMs. */
+static struct {
+	pthread_once_t once;
+	int fd;
+	int probe_err;
+	char why[160];
+	struct accel_caps caps;
+	int run_size;
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+} kvm = { .once = PTHREAD_ONCE_INIT, .fd = -1 };
+
+/* HVSMOKE_KVM_DEVICE lets tests point at a missing device to prove the skip path. */
+static const char *kvm_device_path(void)
+{
+	const char *p = getenv("HVSMOKE_KVM_DEVICE");
+
+	return p && *p ? p : KVM_DEVICE_DEFAULT;
+}
+
+static int check_cap(long cap)
+{
+	int r = ioctl(kvm.fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+static void kvm_probe_once(void)
+{
+	const char *path = kvm_device_path();
+	struct accel_caps *c = &kvm.caps;
+	int nent = KVM_CPUID_MAX_ENTRIES;
+
+	kvm.fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm.fd < 0) {
+		kvm.probe_err = errno == ENOENT || errno == ENXIO || errno == ENODEV ? -ENODEV : -errno;
+		snprintf(kvm.why, sizeof(kvm.why), "%s: %s", path, strerror(errno));
+		return;
+	}
+	c->api_version = ioctl(kvm.fd, KVM_GET_API_VERSION, 0);
+	if (c->api_version != KVM_API_VERSION) {
+		kvm.probe_err = -ENOTSUP;
+		snprintf(kvm.why, sizeof(kvm.why), "%s: KVM API version %d, need %d", path,
+			 c->api_version, KVM_API_VERSION);
+		return;
+	}
+	c->irqchip = check_cap(KVM_CAP_IRQCHIP);
+	c->split_irqchip = check_cap(KVM_CAP_SPLIT_IRQCHIP);
+	c->immediate_exit = check_cap(KVM_CAP_IMMEDIATE_EXIT);
+	c->mp_state = check_cap(KVM_CAP_MP_STATE);
+	c->vcpu_events = check_cap(KVM_CAP_VCPU_EVENTS);
+	c->readonly_mem = check_cap(KVM_CAP_READONLY_MEM);
+	c->smm = check_cap(KVM_CAP_X86_SMM);
+	c->tsc_khz = check_cap(KVM_CAP_GET_TSC_KHZ);
+	c->nr_vcpus = check_cap(KVM_CAP_NR_VCPUS);
+	c->max_vcpus = check_cap(KVM_CAP_MAX_VCPUS);
+	if (!c->max_vcpus)
+		c->max_vcpus = c->nr_vcpus ? c->nr_vcpus : 4;
+
+	if (!c->irqchip || !c->immediate_exit || !c->mp_state || !c->vcpu_events) {
+		kvm.probe_err = -ENOTSUP;
+		snprintf(kvm.why, sizeof(kvm.why),
+			 "%s lacks a required capability (IRQCHIP=%d IMMEDIATE_EXIT=%d MP_STATE=%d VCPU_EVENTS=%d)",
+			 path, c->irqchip, c->immediate_exit, c->mp_state, c->vcpu_events);
+		return;
+	}
+
+	kvm.run_size = ioctl(kvm.fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm.run_size < (int)sizeof(struct kvm_run)) {
+		kvm.probe_err = -ENOTSUP;
+		snprintf(kvm.why, sizeof(kvm.why), "%s: bad vCPU mmap size %d", path, kvm.run_size);
+		return;
+	}
+
+	for (;;) {
+		kvm.cpuid = xzalloc(sizeof(*kvm.cpuid) + nent * sizeof(kvm.cpuid->entries[0]));
+		kvm.cpuid->nent = nent;
+		if (!ioctl(kvm.fd, KVM_GET_SUPPORTED_CPUID, kvm.cpuid))
+			break;
+		free(kvm.cpuid);
+		kvm.cpuid = NULL;
+		if (errno != E2BIG || nent >= 4096) {
+			kvm.probe_err = -errno;
+			snprintf(kvm.why, sizeof(kvm.why), "KVM_GET_SUPPORTED_CPUID: %s",
+				 strerror(errno));
+			return;
+		}
+		nent *= 2;
+	}
+}
+
+static int kvm_probe(struct accel_caps *caps, char *why, size_t len)
+{
+	pthread_once(&kvm.once, kvm_probe_once);
+	if (kvm.probe_err) {
+		snprintf(why, len, "%s", kvm.why);
+		return kvm.probe_err;
+	}
+	*caps = kvm.caps;
+	return 0;
+}
+
+static int kvm_vm_create(struct vm *vm)
+{
+	vm->fd = ioctl(kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		vm->fd = -1;
+		return -errno;
+	}
+	/* The irqchip must exist before the vCPUs: each gets its in-kernel LAPIC. */
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
+		return -errno;
+	return 0;
+}
+
+static int kvm_vm_map(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uint64_t size,
+		      bool readonly)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.flags = readonly && kvm.caps.readonly_mem ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) ? -errno : 0;
+}
+
+static void kvm_vm_destroy(struct vm *vm)
+{
+	close(vm->fd);
+	vm->fd = -1;
+}
+
+static void cpuid_set_apic_id(struct kvm_cpuid2 *cpuid, unsigned int apic_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (apic_id << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = apic_id;	/* x2APIC ID in the topology leaves */
+	}
+}
+
+static int kvm_vcpu_create(struct vcpu *vcpu)
+{
+	size_t cpuid_size = sizeof(*kvm.cpuid) + kvm.cpuid->nent * sizeof(kvm.cpuid->entries[0]);
+	struct kvm_cpuid2 *cpuid;
+	void *run;
+	int r;
+
+	vcpu->fd = ioctl(vcpu->vm->fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
+	if (vcpu->fd < 0) {
+		vcpu->fd = -1;
+		return -errno;
+	}
+	run = mmap(NULL, (size_t)kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		r = -errno;
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		return r;
+	}
+	vcpu->priv = run;
+
+	/* Without its own APIC ID in CPUID every AP would report ID 0. */
+	cpuid = xzalloc(cpuid_size);
+	memcpy(cpuid, kvm.cpuid, cpuid_size);
+	cpuid_set_apic_id(cpuid, vcpu->id);
+	r = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;
+	free(cpuid);
+	return r;
+}
+
+static void kvm_vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->priv)
+		munmap(vcpu->priv, (size_t)kvm.run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->priv = NULL;
+	vcpu->fd = -1;
+}
+
+static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct kvm_run *run = vcpu->priv;
+
+	if (ioctl(vcpu->fd, KVM_RUN, 0))
+		return -errno;
+
+	memset(exit, 0, sizeof(*exit));
+	exit->raw_reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		exit->kind = VEXIT_IO;
+		exit->io.port = run->io.port;
+		exit->io.size = run->io.size;
+		exit->io.out = run->io.direction == KVM_EXIT_IO_OUT;
+		exit->io.count = run->io.count;
+		exit->io.data = (uint8_t *)run + run->io.data_offset;
+		break;
+	case KVM_EXIT_MMIO:
+		exit->kind = VEXIT_MMIO;
+		exit->mmio.addr = run->mmio.phys_addr;
+		exit->mmio.len = run->mmio.len;
+		exit->mmio.write = run->mmio.is_write;
+		exit->mmio.data = run->mmio.data;
+		break;
+	case KVM_EXIT_HLT:
+		exit->kind = VEXIT_HLT;
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		exit->kind = VEXIT_SHUTDOWN;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit->kind = VEXIT_INTERNAL;
+		exit->detail = run->internal.suberror;
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit->kind = VEXIT_FAIL_ENTRY;
+		exit->detail = run->fail_entry.hardware_entry_failure_reason;
+		break;
+	case KVM_EXIT_INTR:
+		/* an immediate_exit-free -EINTR flavour; treat the same way */
+		return -EINTR;
+	default:
+		exit->kind = VEXIT_OTHER;
+		break;
+	}
+	return 0;
+}
+
+static void kvm_vcpu_arm_kick(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->priv;
+
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+static void kvm_vcpu_disarm_kick(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->priv;
+
+	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+static int kvm_vcpu_brief(struct vcpu *vcpu, struct vcpu_brief *out)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_mp_state mp;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	memset(out, 0, sizeof(*out));
+	/* Events first: reading mp_state makes KVM act on a pending INIT. */
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) ||
+	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) ||
+	    ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		return -errno;
+	out->valid = true;
+	out->mp_state = mp.mp_state;
+	out->cs = sregs.cs.selector;
+	out->cs_base = sregs.cs.base;
+	out->rip = regs.rip;
+	out->events_flags = ev.flags;
+	out->init_pending = ev.smi.latched_init;
+	out->smm = ev.smi.smm;
+	out->sipi_valid = ev.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	out->sipi_vector = ev.sipi_vector;
+	return 0;
+}
+
+static uint32_t kvm_vcpu_tsc_khz(struct vcpu *vcpu)
+{
+	int r;
+
+	if (!kvm.caps.tsc_khz)
+		return 0;
+	r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	return r > 0 ? (uint32_t)r : 0;
+}
+
+const struct accel_ops kvm_accel_ops = {
+	.name = "kvm",
+	.probe = kvm_probe,
+	.vm_create = kvm_vm_create,
+	.vm_map = kvm_vm_map,
+	.vm_destroy = kvm_vm_destroy,
+	.vcpu_create = kvm_vcpu_create,
+	.vcpu_destroy = kvm_vcpu_destroy,
+	.vcpu_run = kvm_vcpu_run,
+	.vcpu_arm_kick = kvm_vcpu_arm_kick,
+	.vcpu_disarm_kick = kvm_vcpu_disarm_kick,
+	.vcpu_brief = kvm_vcpu_brief,
+	.vcpu_tsc_khz = kvm_vcpu_tsc_khz,
+};

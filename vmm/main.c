@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* hvsmoke: the CLI. Parses, picks the accelerator, runs boots and reports. */
+#include "accel.h"
+#include "boot.h"
+#include "options.h"
+#include "report.h"
+#include "util.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#define HVSMOKE_VERSION "0.1.0"
+
+extern const uint8_t hvsmoke_fw_start[];
+extern const uint8_t hvsmoke_fw_end[];
+
+/* Load --firmware; exits 2 with one line on any problem. */
+static uint8_t *firmware_load(const char *path, size_t *size)
+{
+	struct stat st;
+	uint8_t *buf;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die(HV_EXIT_USAGE, "--firmware %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		die(HV_EXIT_USAGE, "--firmware %s: not a regular file", path);
+	if (st.st_size == 0)
+		die(HV_EXIT_USAGE, "--firmware %s: file is empty", path);
+	if (st.st_size > VM_ROM_MAX)
+		die(HV_EXIT_USAGE, "--firmware %s: %lld bytes is too large (at most %u)", path,
+		    (long long)st.st_size, VM_ROM_MAX);
+	buf = xzalloc((size_t)st.st_size);
+	got = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (got != st.st_size)
+		die(HV_EXIT_USAGE, "--firmware %s: short read", path);
+	*size = (size_t)st.st_size;
+	return buf;
+}
+
+/* The host TSC rate, for a config used outside hvsmoke (QEMU reads the host TSC too). */
+static uint32_t host_tsc_khz(void)
+{
+	uint64_t t0 = now_ns(), c0 = __rdtsc(), t1, c1;
+
+	do
+		t1 = now_ns();
+	while (t1 - t0 < 20000000ull);
+	c1 = __rdtsc();
+	return (uint32_t)((c1 - c0) * 1000000ull / (t1 - t0) / 1000ull);
+}
+
+static int cmd_mkconfig(const struct hv_opts *o)
+{
+	struct hvsmoke_cfg cfg;
+	FILE *f;
+
+	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(), o->console);
+	f = fopen(o->out_path, "wb");
+	if (!f || fwrite(&cfg, sizeof(cfg), 1, f) != 1 || fclose(f))
+		die(HV_EXIT_USAGE, "mkconfig: %s: %s", o->out_path, strerror(errno));
+	return HV_EXIT_PASS;
+}
+
+static int cmd_info(const struct hv_opts *o)
+{
+	struct host_info h;
+
+	host_info_gather(&h, accel_lookup(o->accel));
+	host_info_print(stdout, &h, o->json);
+	return HV_EXIT_PASS;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s;
+
+	if (getrandom(&s, sizeof(s), 0) != sizeof(s))
+		s = now_ns() ^ ((uint64_t)getpid() << 32);
+	return s;
+}
+
+static bool show_progress(const struct hv_opts *o)
+{
+	const char *ci = getenv("CI");
+
+	return o->verbose >= 0 && isatty(STDERR_FILENO) && !(ci && *ci);
+}
+
+static void write_summaries(const struct hv_opts *o, const struct run_summary *s,
+			    const struct host_info *h)
+{
+	if (o->json_path && json_write(o->json_path, s, h))
+		die(HV_EXIT_USAGE, "--json %s: %s", o->json_path, strerror(errno));
+	if (o->junit_path && junit_write(o->junit_path, s))
+		die(HV_EXIT_USAGE, "--junit %s: %s", o->junit_path, strerror(errno));
+}
+
+static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
+{
+	s->verdict = "skip";
+	snprintf(s->skip_reason, sizeof(s->skip_reason), "%s unavailable: %s", h->accel,
+		 h->accel_why);
+	printf("TAP version 13\n1..0 # SKIP %s\n", s->skip_reason);
+	fflush(stdout);
+	write_summaries(o, s, h);
+	pr_info("skip: %s", s->skip_reason);
+	return HV_EXIT_SKIP;
+}
+
+static int cmd_run(const struct hv_opts *o)
+{
+	const struct accel_ops *ops = accel_lookup(o->accel);
+	struct boot_params bp = { 0 };
+	struct run_summary sum;
+	struct boot_result *r;
+	struct host_info host;
+	uint8_t *fw_owned = NULL;
+	uint64_t seed = o->seed_set ? o->seed : random_seed();
+	uint64_t t0, deadline = 0;
+	bool progress = show_progress(o);
+	unsigned int it;
+
+	if (o->firmware) {
+		fw_owned = firmware_load(o->firmware, &bp.fw_size);
+		bp.fw = fw_owned;
+	} else {
+		bp.fw = hvsmoke_fw_start;
+		bp.fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
+	}
+
+	host_info_gather(&host, ops);
+	summary_init(&sum, ops->name, o->cpus, seed);
+	if (!host.accel_ok) {
+		struct accel_caps c;
+		char why[160];
+		int err = ops->probe(&c, why, sizeof(why));
+
+		if (err == -ENODEV || err == -ENOTSUP)
+			return skip_run(o, &sum, &host);
+		die(HV_EXIT_USAGE, "%s", host.accel_why);
+	}
+	if (o->cpus > (unsigned int)host.caps.max_vcpus)
+		die(HV_EXIT_USAGE, "--cpus %u: %s allows at most %d vCPUs per VM", o->cpus, ops->name,
+		    host.caps.max_vcpus);
+
+	vcpu__init_signals();
+	bp.ops = ops;
+	bp.cpus = o->cpus;
+	bp.boot_timeout_ms = o->boot_timeout_ms;
+	bp.console = o->console;
+
+	tap_header(stdout, &sum, o->duration_s ? 0 : o->iterations);
+	pr_info("seed=%llu accel=%s cpus=%u", (unsigned long long)seed, ops->name, o->cpus);
+
+	r = boot_result_alloc(o->cpus);
+	t0 = now_ns();
+	if (o->duration_s)
+		deadline = t0 + (uint64_t)o->duration_s * 1000000000ull;
+	for (it = 1;; it++) {
+		bool safe;
+
+		if (o->duration_s ? now_ns() >= deadline : it > o->iterations)
+			break;
+		bp.iteration = it;
+		bp.seed = seed ^ (0x9e3779b97f4a7c15ull * it);
+		safe = boot_run(&bp, r);
+		summary_add(&sum, r);
+		tap_boot(stdout, r);
+		if (progress)
+			fprintf(stderr, "\r[%u%s%u] pass=%u fail=%u ", it, o->duration_s ? "" : "/",
+				o->duration_s ? 0 : o->iterations, sum.passed, sum.failures_total);
+		if (!safe) {
+			pr_err("a vCPU thread is stuck in the guest; no further boots in this process");
+			break;
+		}
+		if (o->stop_on_failure && r->cls != FC_PASS)
+			break;
+	}
+	sum.elapsed_s = (double)(now_ns() - t0) / 1e9;
+	if (progress)
+		fputc('\n', stderr);
+	/* with --stop-on-failure the plan line was a promise we may not keep: move it */
+	tap_footer(stdout, &sum, o->duration_s || sum.iterations_run != o->iterations);
+	write_summaries(o, &sum, &host);
+
+	it = sum.failures_total;
+	boot_result_free(r);
+	summary_free(&sum);
+	free(fw_owned);
+	return it ? HV_EXIT_FAIL : HV_EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	struct hv_opts o;
+	char err[256];
+
+	opts_init(&o);
+	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
+		pr_err("%s", err);
+		return HV_EXIT_USAGE;
+	}
+	hv_verbose = o.verbose;
+
+	switch (o.cmd) {
+	case CMD_HELP:
+		opts_usage(stdout);
+		return HV_EXIT_PASS;
+	case CMD_VERSION:
+		printf("hvsmoke %s\n", HVSMOKE_VERSION);
+		return HV_EXIT_PASS;
+	case CMD_MKCONFIG:
+		return cmd_mkconfig(&o);
+	case CMD_INFO:
+		return cmd_info(&o);
+	case CMD_RUN:
+		break;
+	}
+	return cmd_run(&o);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Command-line parsing into one plain struct; no side effects, so it is unit-tested. */
+#ifndef HVSMOKE_OPTIONS_H
+#define HVSMOKE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum hv_cmd {
+	CMD_RUN,
+	CMD_INFO,
+	CMD_MKCONFIG,	/* write the fw_cfg config file for booting the image elsewhere */
+	CMD_HELP,
+	CMD_VERSION,
+};
+
+struct hv_opts {
+	enum hv_cmd cmd;
+	const char *accel;		/* "auto" or "kvm" */
+	unsigned int cpus;
+	unsigned int iterations;
+	unsigned int duration_s;	/* nonzero: run until this many seconds pass */
+	uint64_t seed;
+	bool seed_set;
+	unsigned int boot_timeout_ms;
+	const char *firmware;		/* NULL: the embedded image */
+	const char *json_path;
+	const char *junit_path;
+	const char *out_path;		/* mkconfig */
+	bool stop_on_failure;
+	bool json;			/* info --json */
+	bool console;			/* guest text console to stderr */
+	int verbose;			/* -v count, -1 with -q */
+};
+
+#define OPT_DEFAULT_CPUS		4
+#define OPT_DEFAULT_ITERATIONS		10
+#define OPT_DEFAULT_BOOT_TIMEOUT_MS	2000
+
+void opts_init(struct hv_opts *o);
+/* Returns 0, or -1 with a one-line reason in err. */
+int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errlen);
+void opts_usage(FILE *f);
+
+#endif

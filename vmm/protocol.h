@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The guest <-> VMM wire protocol: port numbers, event encoding, completion
+ * codes and the fw_cfg config file. guestfw/include/hvsmoke.inc mirrors it.
+ */
+#ifndef HVSMOKE_PROTOCOL_H
+#define HVSMOKE_PROTOCOL_H
+
+#include <stdint.h>
+
+#define PORT_DEBUGCON		0x00e9	/* byte writes: text, QEMU debugcon */
+#define PORT_EVENT		0x00ec	/* 32-bit writes: one event each */
+#define PORT_COMPLETION		0x00f4	/* QEMU isa-debug-exit semantics */
+#define PORT_POST		0x0080	/* POST codes: counted, ignored */
+#define PORT_FWCFG_SEL		0x0510	/* 16-bit write: select key */
+#define PORT_FWCFG_DATA		0x0511	/* 8-bit read: next byte */
+
+/*
+ * An event is one dword written with `out dx, eax` to PORT_EVENT:
+ *   bits  7:0  type (enum ev_type)
+ *   bits 15:8  APIC ID of the reporting (or reported) CPU
+ *   bits 31:16 argument, meaning depends on the type
+ */
+#define EV_TYPE(v)	((uint8_t)((v) & 0xff))
+#define EV_APIC(v)	((uint8_t)(((v) >> 8) & 0xff))
+#define EV_ARG(v)	((uint16_t)((v) >> 16))
+#define EV_MAKE(type, apic, arg) \
+	((uint32_t)(type) | ((uint32_t)(apic) << 8) | ((uint32_t)(arg) << 16))
+
+enum ev_type {
+	EV_BOOT		= 0x01,	/* BSP entered protected mode; arg = expected CPUs */
+	EV_AP_ONLINE	= 0x02,	/* an AP reached 32-bit code; arg = arrival index */
+	EV_SCAN_DONE	= 0x03,	/* BSP wait ended; arg = APs online */
+	EV_PHASE	= 0x04,	/* arg = enum fw_phase */
+	EV_AP_MISSING	= 0x05,	/* reported by the BSP; apic = the missing AP */
+	EV_AP_DUPLICATE	= 0x06,	/* an AP found its online bit already set */
+	EV_AP_RESET	= 0x07,	/* a non-BSP CPU executed the reset vector */
+	EV_ERROR	= 0x08,	/* arg = enum fw_error */
+	EV_TYPE_MAX	= EV_ERROR,
+};
+
+enum fw_phase {
+	PHASE_PMODE	= 1,	/* BSP in flat protected mode */
+	PHASE_CONFIG	= 2,	/* fw_cfg read */
+	PHASE_LAPIC_ON	= 3,	/* BSP LAPIC software-enabled */
+	PHASE_INIT_SENT	= 4,
+	PHASE_SIPI_SENT	= 5,	/* both SIPIs sent */
+	PHASE_MAX	= PHASE_SIPI_SENT,
+};
+
+enum fw_error {
+	FWERR_CONFIG	= 1,	/* config file present but malformed */
+	FWERR_ICR_BUSY	= 2,	/* ICR delivery status never cleared */
+	FWERR_TOO_MANY	= 3,	/* more CPUs than the firmware supports */
+	FWERR_MAX	= FWERR_TOO_MANY,
+};
+
+/* Written to PORT_COMPLETION; QEMU's isa-debug-exit exits with (code << 1) | 1. */
+enum fw_completion {
+	DONE_PASS	= 0x10,
+	DONE_AP_MISSING	= 0x11,
+	DONE_AP_DUP	= 0x12,
+	DONE_AP_RESET	= 0x13,
+	DONE_CONFIG	= 0x14,
+	DONE_ICR	= 0x15,
+};
+
+/* fw_cfg keys (QEMU's numbering) */
+#define FW_CFG_SIGNATURE	0x0000
+#define FW_CFG_ID		0x0001
+#define FW_CFG_NB_CPUS		0x0005
+#define FW_CFG_FILE_DIR		0x0019
+#define FW_CFG_FILE_FIRST	0x0020
+
+#define HVSMOKE_CFG_NAME	"opt/hvsmoke/config"
+#define HVSMOKE_CFG_MAGIC	0x31535648u	/* "HVS1" little-endian */
+#define HVSMOKE_CFG_VERSION	1
+
+#define CFG_F_CONSOLE		(1u << 0)	/* print text lines on PORT_DEBUGCON */
+
+/* The config file, little-endian, exactly HVSMOKE_CFG_SIZE bytes. */
+struct hvsmoke_cfg {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t size;
+	uint32_t flags;
+	uint32_t expected_cpus;		/* 0: use FW_CFG_NB_CPUS */
+	uint64_t scan_deadline_tsc;	/* TSC ticks the BSP waits for APs; 0: default */
+	uint32_t reserved[2];
+} __attribute__((packed));
+
+#define HVSMOKE_CFG_SIZE	32
+
+/* Highest CPU count the firmware's 256-bit online bitmap and xAPIC IDs allow. */
+#define HVSMOKE_MAX_CPUS	255
+
+#endif

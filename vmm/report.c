@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* TAP, JSON and JUnit writers, plus the host facts every report carries. */
+#include "report.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+void host_info_gather(struct host_info *h, const struct accel_ops *ops)
+{
+	struct utsname u;
+	FILE *f;
+	char line[256];
+
+	memset(h, 0, sizeof(*h));
+	if (!uname(&u))
+		snprintf(h->kernel, sizeof(h->kernel), "%.40s %.80s", u.sysname, u.release);
+	snprintf(h->cpu_model, sizeof(h->cpu_model), "unknown");
+	f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+
+			if (strncmp(line, "model name", 10) || !colon)
+				continue;
+			colon += 2;
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", colon);
+			break;
+		}
+		fclose(f);
+	}
+	h->accel = ops ? ops->name : "none";
+	if (ops)
+		h->accel_ok = ops->probe(&h->caps, h->accel_why, sizeof(h->accel_why)) == 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void caps_json(FILE *f, const struct accel_caps *c)
+{
+	fprintf(f, "{\"IRQCHIP\": %d, \"SPLIT_IRQCHIP\": %d, \"IMMEDIATE_EXIT\": %d, "
+		   "\"MP_STATE\": %d, \"VCPU_EVENTS\": %d, \"READONLY_MEM\": %d, \"X86_SMM\": %d, "
+		   "\"GET_TSC_KHZ\": %d, \"NR_VCPUS\": %d, \"MAX_VCPUS\": %d}",
+		c->irqchip, c->split_irqchip, c->immediate_exit, c->mp_state, c->vcpu_events,
+		c->readonly_mem, c->smm, c->tsc_khz, c->nr_vcpus, c->max_vcpus);
+}
+
+static void host_json(FILE *f, const struct host_info *h)
+{
+	fputs("{\"kernel\": ", f);
+	json_str(f, h->kernel);
+	fputs(", \"cpu_model\": ", f);
+	json_str(f, h->cpu_model);
+	fputs(", \"accel\": ", f);
+	json_str(f, h->accel);
+	fprintf(f, ", \"accel_available\": %s", h->accel_ok ? "true" : "false");
+	if (!h->accel_ok) {
+		fputs(", \"accel_unavailable_reason\": ", f);
+		json_str(f, h->accel_why);
+	}
+	fprintf(f, ", \"kvm_api\": %d, \"caps\": ", h->caps.api_version);
+	caps_json(f, &h->caps);
+	fputc('}', f);
+}
+
+void host_info_print(FILE *f, const struct host_info *h, bool json)
+{
+	const struct accel_caps *c = &h->caps;
+
+	if (json) {
+		host_json(f, h);
+		fputc('\n', f);
+		return;
+	}
+	fprintf(f, "kernel:          %s\n", h->kernel);
+	fprintf(f, "cpu:             %s\n", h->cpu_model);
+	if (!h->accel_ok) {
+		fprintf(f, "%s:             unavailable: %s\n", h->accel, h->accel_why);
+		return;
+	}
+	fprintf(f, "%s api:         %d\n", h->accel, c->api_version);
+	fprintf(f, "IRQCHIP:         %d\nSPLIT_IRQCHIP:   %d\nIMMEDIATE_EXIT:  %d\n", c->irqchip,
+		c->split_irqchip, c->immediate_exit);
+	fprintf(f, "MP_STATE:        %d\nVCPU_EVENTS:     %d\nREADONLY_MEM:    %d\n", c->mp_state,
+		c->vcpu_events, c->readonly_mem);
+	fprintf(f, "X86_SMM:         %d%s\n", c->smm, c->smm ? "" : "  (SMM checks will skip)");
+	fprintf(f, "GET_TSC_KHZ:     %d\nNR_VCPUS:        %d\nMAX_VCPUS:       %d\n", c->tsc_khz,
+		c->nr_vcpus, c->max_vcpus);
+}
+
+void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed)
+{
+	memset(s, 0, sizeof(*s));
+	s->accel = accel;
+	s->cpus = cpus;
+	s->seed = seed;
+	s->verdict = "pass";
+}
+
+static void evidence_line(char *buf, size_t len, const struct boot_result *r, unsigned int i)
+{
+	const struct vcpu_report *v = &r->vcpus[i];
+	const struct vcpu_brief *b = &v->brief;
+
+	if (!b->valid) {
+		snprintf(buf, len, "vcpu %u: reports=%u (state unavailable) exits=%llu", i,
+			 r->log.online[i], (unsigned long long)v->exits);
+		return;
+	}
+	snprintf(buf, len,
+		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%d sipi_vector=0x%02x smm=%d exits=%llu",
+		 i, r->log.online[i], mp_state_name(b->mp_state), b->cs, (unsigned long long)b->rip,
+		 (unsigned long long)b->cs_base, b->init_pending, b->sipi_vector, b->smm,
+		 (unsigned long long)v->exits);
+}
+
+void summary_add(struct run_summary *s, const struct boot_result *r)
+{
+	s->iterations_run++;
+	s->class_count[r->cls]++;
+	if (r->completion >= 0 && r->boot_ns) {
+		if (s->nboot_us == s->boot_us_cap) {
+			s->boot_us_cap = s->boot_us_cap ? s->boot_us_cap * 2 : 1024;
+			s->boot_us = realloc(s->boot_us, s->boot_us_cap * sizeof(*s->boot_us));
+			if (!s->boot_us)
+				die(HV_EXIT_USAGE, "out of memory");
+		}
+		s->boot_us[s->nboot_us++] = (uint32_t)(r->boot_ns / 1000);
+	}
+	if (r->cls == FC_PASS) {
+		s->passed++;
+		return;
+	}
+	s->verdict = "fail";
+	s->failures_total++;
+	if (s->nfailures < REPORT_MAX_FAILURES) {
+		struct failure_rec *fr;
+		size_t used = 0;
+		unsigned int i;
+
+		if (!s->failures)
+			s->failures = xzalloc(REPORT_MAX_FAILURES * sizeof(*s->failures));
+		fr = &s->failures[s->nfailures++];
+		fr->iteration = r->iteration;
+		fr->cls = r->cls;
+		snprintf(fr->detail, sizeof(fr->detail), "%s", r->detail);
+		for (i = 0; i < r->ncpus && used + 2 < sizeof(fr->evidence); i++) {
+			if (!r->vcpus[i].evidence)
+				continue;
+			evidence_line(fr->evidence + used, sizeof(fr->evidence) - used, r, i);
+			used = strlen(fr->evidence);
+			if (used + 2 < sizeof(fr->evidence)) {
+				fr->evidence[used++] = '\n';
+				fr->evidence[used] = '\0';
+			}
+		}
+	}
+}
+
+void summary_free(struct run_summary *s)
+{
+	free(s->boot_us);
+	free(s->failures);
+	s->boot_us = NULL;
+	s->failures = NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t summary_percentile(const struct run_summary *s, double p)
+{
+	uint32_t *sorted;
+	size_t idx;
+	uint32_t v;
+
+	if (!s->nboot_us)
+		return 0;
+	sorted = xzalloc(s->nboot_us * sizeof(*sorted));
+	memcpy(sorted, s->boot_us, s->nboot_us * sizeof(*sorted));
+	qsort(sorted, s->nboot_us, sizeof(*sorted), cmp_u32);
+	/* nearest-rank */
+	idx = (size_t)((p / 100.0) * (double)s->nboot_us + 0.999999);
+	idx = idx ? idx - 1 : 0;
+	if (idx >= s->nboot_us)
+		idx = s->nboot_us - 1;
+	v = sorted[idx];
+	free(sorted);
+	return v;
+}
+
+void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned)
+{
+	fprintf(f, "TAP version 13\n");
+	fprintf(f, "# hvsmoke accel=%s cpus=%u seed=%llu\n", s->accel, s->cpus,
+		(unsigned long long)s->seed);
+	if (iterations_planned)
+		fprintf(f, "1..%u\n", iterations_planned);
+	fflush(f);
+}
+
+void tap_boot(FILE *f, const struct boot_result *r)
+{
+	unsigned int i, online = 1;
+	char line[512];
+
+	for (i = 0; i < r->ncpus; i++)
+		if (r->log.online[i] && !(r->log.boot_seen && i == r->log.bsp_apic))
+			online++;
+	if (r->cls == FC_PASS) {
+		fprintf(f, "ok %u - boot %u: %u/%u CPUs online, %llu us\n", r->iteration,
+			r->iteration, online, r->ncpus, (unsigned long long)(r->boot_ns / 1000));
+		return;
+	}
+	fprintf(f, "not ok %u - boot %u: %s\n", r->iteration, r->iteration,
+		fail_class_name(r->cls));
+	fprintf(f, "  ---\n");
+	fprintf(f, "  class: %s\n", fail_class_name(r->cls));
+	fprintf(f, "  detail: ");
+	json_str(f, r->detail);
+	fprintf(f, "\n  seed: %llu\n", (unsigned long long)r->seed);
+	fprintf(f, "  firmware: {completion: %s0x%02x, boot_event: %s, scan_done: %s, scan_online: %u, expected: %u, phases: 0x%x, errors: %u}\n",
+		r->completion < 0 ? "none " : "", r->completion < 0 ? 0 : r->completion,
+		r->log.boot_seen ? "true" : "false", r->log.scan_done ? "true" : "false",
+		r->log.scan_online, r->log.expected, r->log.phases, r->log.errors);
+	fprintf(f, "  online_reports: [");
+	for (i = 0; i < r->ncpus; i++)
+		fprintf(f, "%s%u", i ? ", " : "", r->log.online[i]);
+	fprintf(f, "]\n  evidence:\n");
+	for (i = 0; i < r->ncpus; i++) {
+		if (!r->vcpus[i].evidence)
+			continue;
+		evidence_line(line, sizeof(line), r, i);
+		fprintf(f, "    - \"%s\"\n", line);
+	}
+	fprintf(f, "  ...\n");
+	fflush(f);
+}
+
+void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
+{
+	if (plan_at_end)
+		fprintf(f, "1..%u\n", s->iterations_run);
+	fprintf(f, "# verdict: %s, %u of %u boots passed", s->verdict, s->passed, s->iterations_run);
+	for (int c = 1; c < FC_COUNT; c++)
+		if (s->class_count[c])
+			fprintf(f, ", %s=%u", fail_class_name((enum fail_class)c), s->class_count[c]);
+	fprintf(f, "\n# boot_us p50=%u p90=%u p99=%u max=%u; %.1f boots/s\n",
+		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
+		summary_percentile(s, 100),
+		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
+	fflush(f);
+}
+
+int json_write(const char *path, const struct run_summary *s, const struct host_info *h)
+{
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	if (!f)
+		return -1;
+	fputs("{\n  \"verdict\": ", f);
+	json_str(f, s->verdict);
+	if (s->skip_reason[0]) {
+		fputs(",\n  \"skip_reason\": ", f);
+		json_str(f, s->skip_reason);
+	}
+	fprintf(f, ",\n  \"seed\": %llu,\n  \"accel\": ", (unsigned long long)s->seed);
+	json_str(f, s->accel);
+	fprintf(f, ",\n  \"cpus\": %u,\n  \"iterations_run\": %u,\n  \"passed\": %u,\n",
+		s->cpus, s->iterations_run, s->passed);
+	fprintf(f, "  \"classes\": {");
+	for (int c = 0; c < FC_COUNT; c++)
+		fprintf(f, "%s\"%s\": %u", c ? ", " : "", fail_class_name((enum fail_class)c),
+			s->class_count[c]);
+	fprintf(f, "},\n  \"failures_total\": %u,\n  \"failures\": [", s->failures_total);
+	for (i = 0; i < s->nfailures; i++) {
+		fprintf(f, "%s\n    {\"iteration\": %u, \"class\": \"%s\", \"detail\": ", i ? "," : "",
+			s->failures[i].iteration, fail_class_name(s->failures[i].cls));
+		json_str(f, s->failures[i].detail);
+		fputs(", \"evidence\": ", f);
+		json_str(f, s->failures[i].evidence);
+		fputc('}', f);
+	}
+	fprintf(f, "%s],\n", s->nfailures ? "\n  " : "");
+	fprintf(f, "  \"boot_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu},\n",
+		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
+		summary_percentile(s, 100), s->nboot_us);
+	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"boots_per_s\": %.1f,\n  \"host\": ", s->elapsed_s,
+		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
+	host_json(f, h);
+	fputs("\n}\n", f);
+	return fclose(f) ? -1 : 0;
+}
+
+static void xml_str(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+int junit_write(const char *path, const struct run_summary *s)
+{
+	FILE *f = fopen(path, "w");
+	size_t next = 0;
+	unsigned int it;
+
+	if (!f)
+		return -1;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuite name=\"hvsmoke\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
+		s->iterations_run ? s->iterations_run : (s->skip_reason[0] ? 1 : 0),
+		s->failures_total, s->skip_reason[0] ? 1 : 0, s->elapsed_s);
+	if (s->skip_reason[0]) {
+		fprintf(f, "  <testcase classname=\"hvsmoke.%s\" name=\"boot\"><skipped message=\"",
+			s->accel);
+		xml_str(f, s->skip_reason);
+		fprintf(f, "\"/></testcase>\n");
+	}
+	for (it = 1; it <= s->iterations_run; it++) {
+		const struct failure_rec *fr = NULL;
+
+		if (next < s->nfailures && s->failures[next].iteration == it)
+			fr = &s->failures[next++];
+		fprintf(f, "  <testcase classname=\"hvsmoke.%s.cpus%u\" name=\"boot %u\"", s->accel,
+			s->cpus, it);
+		if (!fr) {
+			fputs("/>\n", f);
+			continue;
+		}
+		fprintf(f, "><failure type=\"%s\" message=\"", fail_class_name(fr->cls));
+		xml_str(f, fr->detail);
+		fputs("\">", f);
+		xml_str(f, fr->evidence);
+		fputs("</failure></testcase>\n", f);
+	}
+	fputs("</testsuite>\n", f);
+	return fclose(f) ? -1 : 0;
+}

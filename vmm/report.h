@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Output: TAP 13 on stdout as boots finish, and JSON / JUnit summaries at the end. */
+#ifndef HVSMOKE_REPORT_H
+#define HVSMOKE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "accel.h"
+#include "verdict.h"
+
+#define REPORT_MAX_FAILURES	1000	/* kept for the summaries; the rest are only counted */
+
+struct failure_rec {
+	unsigned int iteration;
+	enum fail_class cls;
+	char detail[256];
+	char evidence[1024];		/* one line per evidence vCPU, for JUnit */
+};
+
+struct host_info {
+	char kernel[128];
+	char cpu_model[128];
+	const char *accel;
+	bool accel_ok;
+	char accel_why[160];
+	struct accel_caps caps;
+};
+
+struct run_summary {
+	const char *accel;
+	unsigned int cpus;
+	uint64_t seed;
+	unsigned int iterations_run;
+	unsigned int passed;
+	unsigned int class_count[FC_COUNT];
+	uint32_t *boot_us;		/* one per boot that completed */
+	size_t nboot_us;
+	size_t boot_us_cap;
+	struct failure_rec *failures;
+	size_t nfailures;		/* stored */
+	unsigned int failures_total;
+	double elapsed_s;
+	const char *verdict;		/* "pass", "fail", "skip", "error" */
+	char skip_reason[384];
+};
+
+void host_info_gather(struct host_info *h, const struct accel_ops *ops);
+void host_info_print(FILE *f, const struct host_info *h, bool json);
+
+void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed);
+void summary_add(struct run_summary *s, const struct boot_result *r);
+void summary_free(struct run_summary *s);
+/* p in [0,100] over the recorded boot times; 0 with no samples. */
+uint32_t summary_percentile(const struct run_summary *s, double p);
+
+void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned);
+void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end);
+void tap_boot(FILE *f, const struct boot_result *r);
+
+int json_write(const char *path, const struct run_summary *s, const struct host_info *h);
+int junit_write(const char *path, const struct run_summary *s);
+
+#endif

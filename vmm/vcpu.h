@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vCPU threads and their run loop. The loop is built on the lesson of the
+ * MSHV quit race: an exit request is checked before every guest entry, and a
+ * kick both sets the request and arms the accelerator's "return at once" flag.
+ */
+#ifndef HVSMOKE_VCPU_H
+#define HVSMOKE_VCPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accel.h"
+
+struct vm;
+struct vcpu;
+
+enum vcpu_action {
+	VCPU_CONTINUE,
+	VCPU_STOP,		/* this vCPU's part is over (completion, crash) */
+};
+
+/* What the loop calls out to; ctx is the scenario's. */
+struct vcpu_hooks {
+	enum vcpu_action (*handle_exit)(void *ctx, struct vcpu *vcpu, struct vcpu_exit *exit);
+	/* The run ioctl failed for good; err is -errno. */
+	void (*run_failed)(void *ctx, struct vcpu *vcpu, int err);
+	void *ctx;
+};
+
+struct vcpu_stats {
+	atomic_uint_fast64_t entries;
+	atomic_uint_fast64_t exits;
+	atomic_uint_fast64_t io_exits;
+	atomic_uint_fast64_t eintr;
+	atomic_uint_fast64_t eagain;
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;		/* also its APIC ID */
+	int fd;
+	void *priv;			/* the accelerator's per-vCPU state */
+	const struct vcpu_hooks *hooks;
+
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool exit_request;
+	atomic_bool in_loop;		/* between thread start and loop exit */
+	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
+	struct vcpu_stats stats;
+
+	/* The group's wakeup for "a thread exited"; owned by vcpu_group. */
+	pthread_mutex_t *group_lock;
+	pthread_cond_t *group_cond;
+};
+
+struct vcpu_group {
+	struct vcpu *vcpus;
+	unsigned int count;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
+};
+
+/* Create count vCPUs (0 is the BSP). 0 or -errno, with err filled. */
+int vcpu_group__create(struct vcpu_group *g, struct vm *vm, unsigned int count,
+		       const struct vcpu_hooks *hooks, char *err, size_t errlen);
+/* Start the threads in the given order (a permutation of 0..count-1). */
+int vcpu_group__start(struct vcpu_group *g, const unsigned int *order, char *err, size_t errlen);
+/*
+ * Ask every thread to leave its loop and wait until deadline_ns. Kicks are
+ * resent until each thread acknowledges. Returns how many are still inside.
+ */
+unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns);
+/*
+ * Join the threads and release the accelerator state. If a thread never left
+ * the guest, nothing is freed and the count of such threads is returned: the
+ * caller must keep the VM's memory mapped and stop running boots.
+ */
+unsigned int vcpu_group__destroy(struct vcpu_group *g);
+
+void vcpu__kick(struct vcpu *vcpu);
+/* Install the (empty) kick signal handler. Once per process. */
+void vcpu__init_signals(void);
+
+int timed_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ns);
+void cond_init_monotonic(pthread_cond_t *cond);
+
+#endif

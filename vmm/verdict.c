@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Classification is a pure function of the facts a boot gathered, so it is
+ * unit-tested without a hypervisor. The VMM trusts its own counts over the
+ * firmware's completion code: a firmware that says "pass" while the VMM saw
+ * an AP missing is still a failure.
+ */
+#include "verdict.h"
+#include "protocol.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const class_names[FC_COUNT] = {
+	[FC_PASS] = "pass",
+	[FC_AP_MISSING] = "ap-missing",
+	[FC_AP_DUPLICATE] = "ap-duplicate",
+	[FC_AP_RESET] = "ap-reset",
+	[FC_BOOT_TIMEOUT] = "boot-timeout",
+	[FC_GUEST_CRASH] = "guest-crash",
+	[FC_VMM_ERROR] = "vmm-error",
+};
+
+const char *fail_class_name(enum fail_class cls)
+{
+	return cls < FC_COUNT ? class_names[cls] : "unknown";
+}
+
+static const char *exit_kind_name(enum vexit_kind kind)
+{
+	switch (kind) {
+	case VEXIT_SHUTDOWN:
+		return "shutdown (triple fault)";
+	case VEXIT_INTERNAL:
+		return "internal error";
+	case VEXIT_FAIL_ENTRY:
+		return "entry failure";
+	default:
+		return "unexpected exit";
+	}
+}
+
+/* Append " 1,2,5" style lists of the APIC IDs for which pick() is true. */
+static void list_ids(char *buf, size_t len, const struct boot_result *r,
+		     bool (*pick)(const struct boot_result *, unsigned int))
+{
+	unsigned int i, n = 0;
+	size_t used = strlen(buf);
+
+	for (i = 0; i < r->ncpus && used + 8 < len; i++) {
+		if (!pick(r, i))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%u", n++ ? "," : "", i);
+	}
+}
+
+static bool is_bsp(const struct boot_result *r, unsigned int id)
+{
+	return id == (r->log.boot_seen ? r->log.bsp_apic : 0);
+}
+
+static bool pick_missing(const struct boot_result *r, unsigned int id)
+{
+	return !is_bsp(r, id) && r->log.online[id] == 0;
+}
+
+static bool pick_dup(const struct boot_result *r, unsigned int id)
+{
+	return r->log.online[id] > 1 || r->log.duplicate[id];
+}
+
+static bool pick_reset(const struct boot_result *r, unsigned int id)
+{
+	return r->log.reset[id] != 0;
+}
+
+static unsigned int mark(struct boot_result *r,
+			 bool (*pick)(const struct boot_result *, unsigned int))
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < r->ncpus; i++) {
+		if (pick(r, i)) {
+			r->vcpus[i].evidence = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void mark_all(struct boot_result *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->ncpus; i++)
+		r->vcpus[i].evidence = true;
+}
+
+static const char *ending(const struct boot_result *r)
+{
+	if (r->completion < 0)
+		return "no completion before the VMM deadline";
+	return r->log.scan_done ? "firmware scan finished" : "firmware ended without a scan";
+}
+
+void verdict_classify(struct boot_result *r)
+{
+	const struct ev_log *log = &r->log;
+	unsigned int n;
+	int len;
+
+	r->cls = FC_PASS;
+	r->detail[0] = '\0';
+
+	if (r->setup_error[0] || r->stuck_threads) {
+		r->cls = FC_VMM_ERROR;
+		if (r->stuck_threads)
+			snprintf(r->detail, sizeof(r->detail),
+				 "%u vCPU thread(s) never left the guest after the stop request",
+				 r->stuck_threads);
+		else
+			snprintf(r->detail, sizeof(r->detail), "%s", r->setup_error);
+		mark_all(r);
+		return;
+	}
+	if (r->vmm_error) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail), "vCPU %d: run failed: %s", r->vmm_error_vcpu,
+			 strerror(-r->vmm_error));
+		mark_all(r);
+		return;
+	}
+	if (r->crash_vcpu >= 0) {
+		r->cls = FC_GUEST_CRASH;
+		snprintf(r->detail, sizeof(r->detail), "vCPU %d: %s (exit reason %u, detail 0x%llx)",
+			 r->crash_vcpu, exit_kind_name(r->crash_exit.kind), r->crash_exit.raw_reason,
+			 (unsigned long long)r->crash_exit.detail);
+		mark_all(r);
+		return;
+	}
+	if (log->bad) {
+		r->cls = FC_GUEST_CRASH;
+		snprintf(r->detail, sizeof(r->detail), "guest broke the event protocol (%u bad): %s",
+			 log->bad, log->bad_detail);
+		mark_all(r);
+		return;
+	}
+	if (log->boot_seen && log->expected != r->ncpus) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail),
+			 "firmware expected %u CPUs but the VM has %u (fw_cfg/config mismatch)",
+			 log->expected, r->ncpus);
+		return;
+	}
+	if (r->completion == DONE_CONFIG) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail), "firmware rejected its config (error %u)",
+			 log->last_error);
+		return;
+	}
+
+	n = mark(r, pick_reset);
+	if (n) {
+		r->cls = FC_AP_RESET;
+		len = snprintf(r->detail, sizeof(r->detail),
+			       "%u AP(s) ran the reset vector instead of the SIPI trampoline: apic ", n);
+		if (len > 0)
+			list_ids(r->detail, sizeof(r->detail), r, pick_reset);
+		return;
+	}
+	n = mark(r, pick_dup);
+	if (n) {
+		r->cls = FC_AP_DUPLICATE;
+		snprintf(r->detail, sizeof(r->detail), "%u AP(s) reported online more than once: apic ", n);
+		list_ids(r->detail, sizeof(r->detail), r, pick_dup);
+		return;
+	}
+	n = mark(r, pick_missing);
+	if (n) {
+		r->cls = FC_AP_MISSING;
+		snprintf(r->detail, sizeof(r->detail), "%u of %u AP(s) missing (%s): apic ", n,
+			 r->ncpus - 1, ending(r));
+		list_ids(r->detail, sizeof(r->detail), r, pick_missing);
+		return;
+	}
+	if (r->completion < 0) {
+		r->cls = FC_BOOT_TIMEOUT;
+		snprintf(r->detail, sizeof(r->detail),
+			 "all APs online but no completion code before the VMM deadline");
+		mark_all(r);
+		return;
+	}
+	if (r->completion == DONE_ICR) {
+		r->cls = FC_GUEST_CRASH;
+		snprintf(r->detail, sizeof(r->detail), "the BSP's ICR never became idle");
+		r->vcpus[0].evidence = true;
+		return;
+	}
+	if (r->completion != DONE_PASS) {
+		/* the firmware saw a failure the VMM's own counts did not */
+		r->cls = r->completion == DONE_AP_DUP ? FC_AP_DUPLICATE :
+			 r->completion == DONE_AP_RESET ? FC_AP_RESET : FC_AP_MISSING;
+		snprintf(r->detail, sizeof(r->detail),
+			 "firmware completion code 0x%02x though every AP reported once", r->completion);
+		mark_all(r);
+		return;
+	}
+	if (!log->boot_seen || !log->scan_done || log->scan_online != r->ncpus - 1) {
+		r->cls = FC_AP_MISSING;
+		snprintf(r->detail, sizeof(r->detail),
+			 "firmware passed but its scan saw %u of %u APs (boot event %s)",
+			 log->scan_online, r->ncpus - 1, log->boot_seen ? "seen" : "missing");
+		mark_all(r);
+		return;
+	}
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What one boot showed, and the verdict drawn from it: pass or one failure class. */
+#ifndef HVSMOKE_VERDICT_H
+#define HVSMOKE_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accel.h"
+#include "devices/events.h"
+
+enum fail_class {
+	FC_PASS,
+	FC_AP_MISSING,
+	FC_AP_DUPLICATE,
+	FC_AP_RESET,
+	FC_BOOT_TIMEOUT,
+	FC_GUEST_CRASH,
+	FC_VMM_ERROR,
+	FC_COUNT,
+};
+
+struct vcpu_report {
+	struct vcpu_brief brief;	/* read after the vCPU stopped; only on failure */
+	uint64_t entries;
+	uint64_t exits;
+	uint64_t io_exits;
+	uint64_t eintr;
+	bool evidence;			/* the verdict points at this vCPU */
+};
+
+struct boot_result {
+	unsigned int iteration;
+	unsigned int ncpus;
+	uint64_t seed;			/* this boot's own seed */
+	struct ev_log log;
+	int completion;			/* -1: none before the deadline */
+	bool timed_out;
+	uint64_t boot_ns;		/* threads started -> completion */
+	uint64_t online_ns;		/* threads started -> last AP online */
+	int crash_vcpu;			/* -1: none */
+	struct vcpu_exit crash_exit;
+	int vmm_error;			/* -errno */
+	int vmm_error_vcpu;
+	char setup_error[160];		/* the VM could not be built or torn down */
+	unsigned int stuck_threads;	/* vCPU threads that never left the guest */
+	uint64_t post_writes;
+	uint64_t unhandled_io;
+	struct vcpu_report *vcpus;	/* ncpus entries */
+
+	enum fail_class cls;
+	char detail[256];
+};
+
+const char *fail_class_name(enum fail_class cls);
+/* Fill r->cls, r->detail and each vcpus[i].evidence from the facts in r. */
+void verdict_classify(struct boot_result *r);
+
+#endif
