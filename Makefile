@@ -12,16 +12,32 @@ FW_INCS := $(wildcard guestfw/include/*.inc)
 FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
 FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
 
-.PHONY: all fw
+.PHONY: all fw deps run check clean testfw
 all: fw
+
+# tool:package pairs; `make deps` installs what is missing (apt, as root) or
+# names the exact command.
+DEPS := nasm:nasm ld:binutils cc:gcc bats:bats python3:python3 \
+	qemu-system-x86_64:qemu-system-x86
+deps:
+	@missing=""; \
+	for p in $(DEPS); do command -v "$${p%%:*}" >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "deps: installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 2; \
+		else \
+			echo "deps: missing tools; install them with: sudo apt-get install -y$$missing" >&2; exit 2; \
+		fi; \
+	fi
 
 fw: $(B)/guestfw.bin $(B)/guestfw-nosipi.bin
 
-$(B)/guestfw/%.o: guestfw/%.asm $(FW_INCS)
+$(B)/guestfw/%.o: guestfw/%.asm $(FW_INCS) | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -w+all -I guestfw/include/ -o $@ $<
 
-$(B)/nosipi/guestfw/%.o: guestfw/%.asm $(FW_INCS)
+$(B)/nosipi/guestfw/%.o: guestfw/%.asm $(FW_INCS) | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -w+all -DHVSMOKE_TEST_NO_SIPI -I guestfw/include/ -o $@ $<
 
@@ -93,3 +109,28 @@ unit-asan: $(addprefix $(B)/unit-asan/,$(UNIT_NAMES))
 	@for t in $^; do ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+.SECONDARY:
+
+# ---- the user-facing targets ----------------------------------------------
+RUN_ARGS ?= --cpus 4 --iterations 10
+
+run: all
+	$(B)/hvsmoke run $(RUN_ARGS)
+
+check: all testfw $(B)/hvsmoke-tsan
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory unit-asan
+	tests/run-bats.sh tests/
+
+clean:
+	rm -rf $(B)
+
+# ---- tiny broken firmwares the tests boot ---------------------------------
+TESTFW_SRCS := $(wildcard tests/fw/*.asm)
+TESTFW_BINS := $(patsubst tests/fw/%.asm,$(B)/testfw/%.bin,$(TESTFW_SRCS))
+
+$(B)/testfw/%.bin: tests/fw/%.asm tests/fw/reset.inc $(FW_INCS) | deps
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -w+all -I guestfw/include/ -I tests/fw/ -o $@ $<
+
+testfw: $(TESTFW_BINS)

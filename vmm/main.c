@@ -130,6 +130,7 @@ static int cmd_run(const struct hv_opts *o)
 	uint64_t seed = o->seed_set ? o->seed : random_seed();
 	uint64_t t0, deadline = 0;
 	bool progress = show_progress(o);
+	bool plan_at_end;
 	unsigned int it;
 
 	if (o->firmware) {
@@ -161,7 +162,9 @@ static int cmd_run(const struct hv_opts *o)
 	bp.boot_timeout_ms = o->boot_timeout_ms;
 	bp.console = o->console;
 
-	tap_header(stdout, &sum, o->duration_s ? 0 : o->iterations);
+	/* a plan up front is a promise: only when the boot count is known */
+	plan_at_end = o->duration_s || o->stop_on_failure;
+	tap_header(stdout, &sum, plan_at_end ? 0 : o->iterations);
 	pr_info("seed=%llu accel=%s cpus=%u", (unsigned long long)seed, ops->name, o->cpus);
 
 	r = boot_result_alloc(o->cpus);
@@ -191,8 +194,9 @@ static int cmd_run(const struct hv_opts *o)
 	sum.elapsed_s = (double)(now_ns() - t0) / 1e9;
 	if (progress)
 		fputc('\n', stderr);
-	/* with --stop-on-failure the plan line was a promise we may not keep: move it */
-	tap_footer(stdout, &sum, o->duration_s || sum.iterations_run != o->iterations);
+	if (!plan_at_end && sum.iterations_run != o->iterations)
+		printf("# stopped early: %u of %u boots run\n", sum.iterations_run, o->iterations);
+	tap_footer(stdout, &sum, plan_at_end);
 	write_summaries(o, &sum, &host);
 
 	it = sum.failures_total;

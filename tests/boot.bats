@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Boots under the host KVM: every AP comes online at each size, many boots in a
+# row pass, and each broken guest gets the right failure class with evidence.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	require_kvm
+}
+
+boots_pass() {
+	local n=$1 iters=$2
+	run "$HV" --cpus "$n" --iterations "$iters" -q --json "$BATS_TEST_TMPDIR/r.json"
+	echo "$output" | tail -5
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" passed)" -eq "$iters" ]
+	[ "$(grep -c "^ok .*: $n/$n CPUs online" <<< "$output")" -eq "$iters" ]
+}
+
+@test "N=1 boots with the BSP alone" {
+	boots_pass 1 20
+}
+
+@test "N=2 boots with every AP online" {
+	boots_pass 2 20
+}
+
+@test "N=4 boots with every AP online" {
+	boots_pass 4 20
+}
+
+@test "N=16 boots with every AP online" {
+	boots_pass 16 10
+}
+
+@test "N=64 boots with every AP online" {
+	boots_pass 64 20
+}
+
+@test "500 consecutive boots at N=4 with zero failures" {
+	run "$HV" --cpus 4 --iterations 500 -q --json "$BATS_TEST_TMPDIR/r.json"
+	tail -3 <<< "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" passed)" -eq 500 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" failures_total)" -eq 0 ]
+}
+
+@test "a firmware that never sends SIPI gives ap-missing with evidence, within the deadline" {
+	start=$(date +%s%N)
+	run "$HV" --cpus 4 --iterations 1 --boot-timeout 1000 --firmware "$FW_NOSIPI"
+	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: ap-missing"* ]]
+	[[ "$output" == *"3 of 3 AP(s) missing (firmware scan finished): apic 1,2,3"* ]]
+	# the firmware itself gave up (completion 0x11) before the VMM's deadline
+	[[ "$output" == *"completion: 0x11"* ]]
+	for ap in 1 2 3; do
+		grep -E "vcpu $ap: reports=0 mp_state=[A-Z_]+ cs:rip=[0-9a-f]{4}:[0-9a-f]{8} .*init_pending=[01] sipi_vector=" <<< "$output"
+	done
+	# the AP got INIT but never SIPI, so it waits for one
+	[[ "$output" == *"mp_state=INIT_RECEIVED"* ]]
+	[ "$elapsed_ms" -lt 3000 ]
+}
+
+@test "an unknown event type is a guest-crash naming the bad event" {
+	run "$HV" --cpus 1 --iterations 1 --firmware "$TESTFW/bad_event.bin"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: guest-crash"* ]]
+	[[ "$output" == *"unknown event type 0x77"* ]]
+}
+
+@test "a 1-byte write to the event port is a guest-crash" {
+	run "$HV" --cpus 1 --iterations 1 --firmware "$TESTFW/byte_event.bin"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"1-byte write on the event port"* ]]
+}
+
+@test "a triple-faulting guest is a guest-crash" {
+	run "$HV" --cpus 1 --iterations 1 --boot-timeout 2000 --firmware "$TESTFW/triple_fault.bin"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: guest-crash"* ]]
+	[[ "$output" == *"vCPU 0: "* ]]
+}
+
+@test "a guest that halts forever is a boot-timeout with every vCPU's state" {
+	run "$HV" --cpus 1 --iterations 1 --boot-timeout 200 --firmware "$TESTFW/hang.bin"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: boot-timeout"* ]]
+	[[ "$output" == *"vcpu 0: reports=0 mp_state=HALTED"* ]]
+}
+
+@test "a guest that never started its APs leaves them UNINITIALIZED in the evidence" {
+	run "$HV" --cpus 3 --iterations 1 --boot-timeout 200 --firmware "$TESTFW/hang.bin"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: ap-missing"* ]]
+	[[ "$output" == *"no completion before the VMM deadline"* ]]
+	[[ "$output" == *"vcpu 1: reports=0 mp_state=UNINITIALIZED"* ]]
+	[[ "$output" == *"vcpu 2: reports=0 mp_state=UNINITIALIZED"* ]]
+}
+
+@test "a port-I/O storm on every boot still stops at the deadline, with no stuck thread" {
+	start=$(date +%s%N)
+	run "$HV" --cpus 1 --iterations 3 --boot-timeout 200 --firmware "$TESTFW/io_storm.bin"
+	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c 'class: boot-timeout' <<< "$output")" -eq 3 ]
+	[[ "$output" != *"vmm-error"* ]]
+	[ "$elapsed_ms" -lt 5000 ]
+}

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared by the bats suites: where things are, and skips for missing host features.
+ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
+HV="$ROOT/build/hvsmoke"
+FW="$ROOT/build/guestfw.bin"
+FW_NOSIPI="$ROOT/build/guestfw-nosipi.bin"
+TESTFW="$ROOT/build/testfw"
+
+require_kvm() {
+	if [ ! -e "${HVSMOKE_KVM_DEVICE:-/dev/kvm}" ]; then
+		skip "no /dev/kvm on this host"
+	fi
+}
+
+require_qemu() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+}
+
+# The value of a top-level key of a JSON file, via python3's json module.
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(json.dumps(d) if isinstance(d,(dict,list)) else d)' "$1" "$2"
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Proves the option parser takes every documented form, keeps the defaults,
+ * and turns each kind of bad input into -1 with a one-line reason.
+ */
+#include "../../vmm/options.h"
+#include "unit.h"
+
+#include <string.h>
+
+static int parse(struct hv_opts *o, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)"hvsmoke";
+	while (*args && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	opts_init(o);
+	err[0] = '\0';
+	return opts_parse(o, argc, argv, err, 256);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_defaults(void)
+{
+	struct hv_opts o;
+	char err[256];
+
+	TEST_ASSERT(parse(&o, err, ARGS("run")) == 0, "%s", err);
+	TEST_ASSERT(o.cmd == CMD_RUN && o.cpus == 4 && o.iterations == 10 &&
+		    o.boot_timeout_ms == 2000 && !strcmp(o.accel, "auto") && !o.seed_set,
+		    "defaults changed");
+}
+
+static void test_forms(void)
+{
+	struct hv_opts o;
+	char err[256];
+
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "64", "--iterations=20", "--seed", "0x10",
+					"--boot-timeout", "500", "--accel=kvm", "-v", "-v",
+					"--stop-on-failure", "--json", "out.json")) == 0, "%s", err);
+	TEST_ASSERT(o.cpus == 64 && o.iterations == 20 && o.seed == 16 && o.seed_set &&
+		    o.boot_timeout_ms == 500 && !strcmp(o.accel, "kvm") && o.verbose == 2 &&
+		    o.stop_on_failure && !strcmp(o.json_path, "out.json"), "values");
+	TEST_ASSERT(parse(&o, err, ARGS("info", "--json")) == 0, "%s", err);
+	TEST_ASSERT(o.cmd == CMD_INFO && o.json && !o.json_path, "info --json");
+	TEST_ASSERT(parse(&o, err, ARGS("--duration", "5", "-q")) == 0, "%s", err);
+	TEST_ASSERT(o.duration_s == 5 && o.verbose == -1, "duration/quiet");
+	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "x.bin")) == 0, "%s", err);
+	TEST_ASSERT(o.cmd == CMD_MKCONFIG, "mkconfig");
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "255")) == 0, "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--seed", "18446744073709551615")) == 0, "%s", err);
+	TEST_ASSERT(o.seed == UINT64_MAX, "max seed");
+}
+
+static void test_bad(void)
+{
+	const char *const *cases[] = {
+		ARGS("--bogus"),
+		ARGS("--cpus", "0"),
+		ARGS("--cpus", "100000"),
+		ARGS("--cpus", "256"),
+		ARGS("--cpus", "-1"),
+		ARGS("--cpus", "4x"),
+		ARGS("--cpus", ""),
+		ARGS("--cpus"),
+		ARGS("--iterations", "0"),
+		ARGS("--boot-timeout", "1"),
+		ARGS("--seed", "18446744073709551616"),
+		ARGS("--accel", "xen"),
+		ARGS("--firmware", ""),
+		ARGS("--iterations", "3", "--duration", "3"),
+		ARGS("frobnicate"),
+		ARGS("mkconfig"),
+		ARGS("--stop-on-failure=yes"),
+		ARGS("info", "--json=x"),
+	};
+	struct hv_opts o;
+	char err[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TEST_ASSERT(parse(&o, err, cases[i]) == -1, "case %u (%s) accepted", i, cases[i][0]);
+		TEST_ASSERT(err[0] && !strchr(err, '\n'), "case %u: reason '%s' not one line", i,
+			    err);
+	}
+}
+
+int main(void)
+{
+	test_defaults();
+	test_forms();
+	test_bad();
+	return unit_done("test_options");
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Proves the verdict picks one class per boot with the documented precedence,
+ * trusts the VMM's own counts over the firmware's code, and points the
+ * evidence at the right vCPUs.
+ */
+#include "../../vmm/protocol.h"
+#include "../../vmm/verdict.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define NCPUS 4
+
+static struct vcpu_report reports[NCPUS];
+
+static void good_boot(struct boot_result *r)
+{
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	memset(reports, 0, sizeof(reports));
+	r->ncpus = NCPUS;
+	r->vcpus = reports;
+	r->crash_vcpu = -1;
+	r->completion = DONE_PASS;
+	ev_log_init(&r->log, NCPUS);
+	r->log.boot_seen = true;
+	r->log.expected = NCPUS;
+	r->log.scan_done = true;
+	r->log.scan_online = NCPUS - 1;
+	for (i = 1; i < NCPUS; i++)
+		r->log.online[i] = 1;
+}
+
+static void test_pass(void)
+{
+	struct boot_result r;
+
+	good_boot(&r);
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_PASS, "class %s: %s", fail_class_name(r.cls), r.detail);
+}
+
+static void test_missing(void)
+{
+	struct boot_result r;
+
+	good_boot(&r);
+	r.log.online[2] = 0;
+	r.log.scan_online = 2;
+	r.completion = DONE_AP_MISSING;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING, "class %s", fail_class_name(r.cls));
+	TEST_ASSERT(reports[2].evidence && !reports[1].evidence && !reports[0].evidence,
+		    "evidence must point at vCPU 2 only");
+	TEST_ASSERT(strstr(r.detail, "apic 2") != NULL, "detail: %s", r.detail);
+
+	/* the firmware says pass, the VMM saw no report: still missing */
+	good_boot(&r);
+	r.log.online[3] = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING, "VMM count overruled: %s", fail_class_name(r.cls));
+
+	/* firmware never finished, an AP never came: missing, not timeout */
+	good_boot(&r);
+	r.completion = -1;
+	r.log.scan_done = false;
+	r.log.online[1] = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING, "class %s", fail_class_name(r.cls));
+	TEST_ASSERT(strstr(r.detail, "no completion") != NULL, "detail: %s", r.detail);
+}
+
+static void test_precedence(void)
+{
+	struct boot_result r;
+
+	good_boot(&r);
+	r.log.online[1] = 0;
+	r.log.reset[1] = 1;
+	r.log.online[2] = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_RESET, "reset beats duplicate and missing: %s",
+		    fail_class_name(r.cls));
+	TEST_ASSERT(reports[1].evidence && !reports[2].evidence, "reset evidence");
+
+	good_boot(&r);
+	r.log.online[2] = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_DUPLICATE, "class %s", fail_class_name(r.cls));
+	TEST_ASSERT(reports[2].evidence, "duplicate evidence");
+
+	good_boot(&r);
+	r.crash_vcpu = 1;
+	r.crash_exit.kind = VEXIT_SHUTDOWN;
+	r.log.online[3] = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_GUEST_CRASH, "crash beats missing: %s", fail_class_name(r.cls));
+	TEST_ASSERT(strstr(r.detail, "triple fault") != NULL, "detail: %s", r.detail);
+
+	good_boot(&r);
+	r.crash_vcpu = 1;
+	r.vmm_error = -5;
+	r.vmm_error_vcpu = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_VMM_ERROR, "vmm error beats crash: %s", fail_class_name(r.cls));
+
+	good_boot(&r);
+	r.stuck_threads = 1;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_VMM_ERROR, "stuck thread: %s", fail_class_name(r.cls));
+}
+
+static void test_timeout_and_protocol(void)
+{
+	struct boot_result r;
+
+	good_boot(&r);
+	r.completion = -1;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_BOOT_TIMEOUT, "class %s", fail_class_name(r.cls));
+	TEST_ASSERT(reports[0].evidence && reports[3].evidence, "timeout shows every vCPU");
+
+	good_boot(&r);
+	r.log.bad = 1;
+	strcpy(r.log.bad_detail, "unknown event type 0x77");
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_GUEST_CRASH && strstr(r.detail, "0x77"), "protocol: %s %s",
+		    fail_class_name(r.cls), r.detail);
+
+	good_boot(&r);
+	r.log.expected = 3;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_VMM_ERROR, "expected-count mismatch: %s", fail_class_name(r.cls));
+
+	good_boot(&r);
+	r.completion = DONE_AP_DUP;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_DUPLICATE, "firmware-only duplicate: %s",
+		    fail_class_name(r.cls));
+}
+
+int main(void)
+{
+	test_pass();
+	test_missing();
+	test_precedence();
+	test_timeout_and_protocol();
+	return unit_done("test_verdict");
+}
