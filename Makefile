@@ -112,7 +112,7 @@ unit-asan: $(addprefix $(B)/unit-asan/,$(UNIT_NAMES))
 .SECONDARY:
 
 # ---- the user-facing targets ----------------------------------------------
-RUN_ARGS ?= --cpus 4 --iterations 10
+RUN_ARGS ?= --cpus 4 --iterations 10 --sync-hammer max
 
 run: all
 	$(B)/hvsmoke run $(RUN_ARGS)

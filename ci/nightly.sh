@@ -12,7 +12,7 @@ make -s all || exit 2
 
 worst=0
 for n in $SIZES; do
-	build/hvsmoke run --cpus "$n" --duration "$DURATION" -q \
+	build/hvsmoke run --cpus "$n" --duration "$DURATION" --sync-hammer "${HAMMER:-max}" -q \
 		--json "$OUT/cpus$n.json" --junit "$OUT/cpus$n.xml" > "$OUT/cpus$n.tap"
 	rc=$?
 	tail -2 "$OUT/cpus$n.tap"

@@ -57,12 +57,13 @@ ap_at_reset:
 	shr	ebx, 24
 	xor	ax, ax
 	mov	ds, ax
-	lock inc dword [SH_RESET_COUNT]
 	movzx	eax, bl
 	shl	eax, 8
 	or	al, EV_AP_RESET
 	mov	dx, PORT_EVENT
 	out	dx, eax
+	; after the event, so the BSP never reports a reset the VMM has not seen
+	lock inc dword [SH_RESET_COUNT]
 .halt:
 	cli
 	hlt

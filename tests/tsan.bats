@@ -34,3 +34,18 @@ setup() {
 	[[ "$stderr" != *"ThreadSanitizer"* ]]
 	[ "$(grep -c 'class: ap-missing\|class: boot-timeout' <<< "$output")" -eq 5 ]
 }
+
+@test "TSan: the max sync hammer on every vCPU (fixed policy) has no race report" {
+	run --separate-stderr "$HV_TSAN" --cpus 4 --iterations 20 --sync-hammer max -q
+	echo "$stderr" | head -40
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"ThreadSanitizer"* ]]
+}
+
+@test "TSan: the hammer with a failing policy and register dumps has no race report" {
+	run --separate-stderr "$HV_TSAN" --cpus 2 --iterations 10 --boot-timeout 200 \
+		--sync-hammer max --sync-policy legacy-smm --dump-registers
+	echo "$stderr" | head -40
+	[[ "$stderr" != *"ThreadSanitizer"* ]]
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+}

@@ -12,6 +12,8 @@
 
 struct vm;
 struct vcpu;
+struct vcpu_state;
+struct sync_plan;
 
 struct accel_caps {
 	int api_version;
@@ -90,6 +92,11 @@ struct accel_ops {
 	/* Called by the vCPU thread itself before it looks at its requests. */
 	void (*vcpu_disarm_kick)(struct vcpu *vcpu);
 	int (*vcpu_brief)(struct vcpu *vcpu, struct vcpu_brief *out);
+	/* Read every part of the vCPU's state (events before mp_state). 0 or -errno. */
+	int (*vcpu_get_state)(struct vcpu *vcpu, struct vcpu_state *state);
+	/* Write the parts and vcpu_events flags the plan names. 0 or -errno. */
+	int (*vcpu_put_state)(struct vcpu *vcpu, const struct vcpu_state *state,
+			      const struct sync_plan *plan);
 	/* TSC frequency the guest sees, in kHz; 0 if unknown. */
 	uint32_t (*vcpu_tsc_khz)(struct vcpu *vcpu);
 };

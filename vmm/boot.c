@@ -23,6 +23,7 @@ void boot_result_free(struct boot_result *r)
 {
 	if (!r)
 		return;
+	free(r->regdump);
 	free(r->vcpus);
 	free(r);
 }
@@ -32,6 +33,7 @@ static void result_reset(struct boot_result *r, const struct boot_params *bp)
 	struct vcpu_report *v = r->vcpus;
 	unsigned int n = r->ncpus;
 
+	free(r->regdump);
 	memset(r, 0, sizeof(*r));
 	memset(v, 0, n * sizeof(*v));
 	r->vcpus = v;
@@ -98,12 +100,56 @@ static void collect(struct boot_result *r, struct platform *p, struct vcpu_group
 
 	for (i = 0; i < g->count; i++) {
 		struct vcpu_stats *s = &g->vcpus[i].stats;
+		struct vcpu_sync *sy = &g->vcpus[i].sync;
 
 		r->vcpus[i].entries = atomic_load(&s->entries);
 		r->vcpus[i].exits = atomic_load(&s->exits);
 		r->vcpus[i].io_exits = atomic_load(&s->io_exits);
 		r->vcpus[i].eintr = atomic_load(&s->eintr);
+		/* the thread has left its loop (or is stuck, then these are not read) */
+		if (r->stuck_threads)
+			continue;
+		r->sync_fetches += sy->fetches;
+		r->sync_writebacks += sy->writebacks;
+		r->legacy_inits += sy->legacy_inits;
+		if (sy->errors) {
+			if (!r->sync_errors) {
+				r->sync_error_vcpu = (int)i;
+				r->sync_last_error = sy->last_error;
+			}
+			r->sync_errors += sy->errors;
+		}
 	}
+}
+
+/* `info registers` for the vCPUs the verdict points at (or all of them). */
+static void dump_registers(struct boot_result *r, struct vcpu_group *g, bool all)
+{
+	const size_t per_cpu = 2048;
+	struct vcpu_state *st = xzalloc(sizeof(*st));
+	size_t used = 0, cap = 0;
+	unsigned int i;
+
+	for (i = 0; i < g->count; i++)
+		cap += (all || r->vcpus[i].evidence) ? per_cpu : 0;
+	if (!cap) {
+		free(st);
+		return;
+	}
+	r->regdump = xzalloc(cap);
+	for (i = 0; i < g->count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (!all && !r->vcpus[i].evidence)
+			continue;
+		if (v->vm->ops->vcpu_get_state(v, st)) {
+			used += (size_t)snprintf(r->regdump + used, cap - used,
+						 "CPU#%u\n(state unavailable)\n", i);
+			continue;
+		}
+		used += x86_state_dump(st, i, r->regdump + used, cap - used);
+	}
+	free(st);
 }
 
 bool boot_run(const struct boot_params *bp, struct boot_result *r)
@@ -113,6 +159,8 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		.run_failed = platform__run_failed,
 	};
 	struct hvsmoke_cfg cfg;
+	struct hammer_params hp = bp->hammer;
+	struct hammer hammer;
 	struct vcpu_group group;
 	struct platform *plat;
 	unsigned int *order;
@@ -137,20 +185,32 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 			 bp->ops->vcpu_tsc_khz(&group.vcpus[0]), bp->console);
 	platform__init(plat, bp->cpus, &cfg, bp->console);
 	start_order(order, bp->cpus, bp->seed);
+	for (i = 0; i < group.count; i++) {
+		group.vcpus[i].sync.policy = bp->sync_policy;
+		group.vcpus[i].sync.host_smm = bp->host_smm;
+	}
+
+	/* The hammer is up before any vCPU thread, so it covers the earliest boot. */
+	hp.seed = bp->seed ^ 0x5bd1e995ull;
+	if (hammer__start(&hammer, &group, &hp))
+		snprintf(r->setup_error, sizeof(r->setup_error), "cannot start the sync hammer");
 
 	t_start = now_ns();
 	deadline = t_start + (uint64_t)bp->boot_timeout_ms * 1000000ull;
-	if (vcpu_group__start(&group, order, r->setup_error, sizeof(r->setup_error)) == 0)
+	if (!r->setup_error[0] &&
+	    vcpu_group__start(&group, order, r->setup_error, sizeof(r->setup_error)) == 0)
 		r->timed_out = !platform__wait(plat, deadline);
 
+	hammer__stop(&hammer, &r->hammer);
 	r->stuck_threads = vcpu_group__stop(&group, now_ns() + BOOT_STOP_DEADLINE_MS * 1000000ull);
 	collect(r, plat, &group, t_start);
 	verdict_classify(r);
 
-	if (r->cls != FC_PASS && !r->stuck_threads) {
+	if ((r->cls != FC_PASS || bp->dump_registers) && !r->stuck_threads) {
 		/* every thread is out of the guest, so these ioctls cannot block */
 		for (i = 0; i < group.count; i++)
 			bp->ops->vcpu_brief(&group.vcpus[i], &r->vcpus[i].brief);
+		dump_registers(r, &group, bp->dump_registers);
 	}
 
 	if (vcpu_group__destroy(&group)) {

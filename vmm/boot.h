@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #include "accel.h"
+#include "hammer.h"
 #include "protocol.h"
+#include "sync.h"
 #include "verdict.h"
 
 struct boot_params {
@@ -20,6 +22,10 @@ struct boot_params {
 	bool console;
 	uint64_t seed;
 	unsigned int iteration;
+	enum sync_policy sync_policy;
+	bool host_smm;
+	struct hammer_params hammer;	/* its seed is derived from the boot's */
+	bool dump_registers;		/* dump every vCPU, not only the evidence */
 };
 
 /* Bound from the stop request to every vCPU thread out of the guest. */

@@ -161,14 +161,28 @@ static int cmd_run(const struct hv_opts *o)
 	bp.cpus = o->cpus;
 	bp.boot_timeout_ms = o->boot_timeout_ms;
 	bp.console = o->console;
+	bp.sync_policy = o->sync_policy;
+	bp.host_smm = host.caps.smm;
+	bp.hammer.mode = o->hammer_mode;
+	bp.hammer.hz = o->hammer_hz;
+	bp.hammer.aps_only = o->sync_aps_only;
+	bp.dump_registers = o->dump_registers;
+	sum.sync_policy = sync_policy_name(o->sync_policy);
+	if (o->hammer_mode == HAMMER_HZ)
+		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%u", o->hammer_hz);
+	else
+		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%s",
+			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
 
 	/* a plan up front is a promise: only when the boot count is known */
 	plan_at_end = o->duration_s || o->stop_on_failure;
 	tap_header(stdout, &sum, plan_at_end ? 0 : o->iterations);
-	pr_info("seed=%llu accel=%s cpus=%u", (unsigned long long)seed, ops->name, o->cpus);
+	pr_info("seed=%llu accel=%s cpus=%u sync-policy=%s sync-hammer=%s",
+		(unsigned long long)seed, ops->name, o->cpus, sum.sync_policy, sum.sync_hammer);
 
 	r = boot_result_alloc(o->cpus);
 	t0 = now_ns();
+	sum.t_start_ns = t0;
 	if (o->duration_s)
 		deadline = t0 + (uint64_t)o->duration_s * 1000000000ull;
 	for (it = 1;; it++) {
@@ -181,6 +195,8 @@ static int cmd_run(const struct hv_opts *o)
 		safe = boot_run(&bp, r);
 		summary_add(&sum, r);
 		tap_boot(stdout, r);
+		if (o->dump_registers)
+			tap_dump(stdout, r);
 		if (progress)
 			fprintf(stderr, "\r[%u%s%u] pass=%u fail=%u ", it, o->duration_s ? "" : "/",
 				o->duration_s ? 0 : o->iterations, sum.passed, sum.failures_total);

@@ -36,6 +36,10 @@ void opts_usage(FILE *f)
 	      "  --junit FILE              write a JUnit XML report\n"
 	      "  --stop-on-failure         stop at the first failed boot\n"
 	      "  --console                 copy the guest's text console to stderr\n"
+	      "  --dump-registers          print every vCPU's registers after each boot\n"
+	      "  --sync-policy P           register write-back: fixed (default), legacy-smm, legacy-init\n"
+	      "  --sync-hammer off|max|HZ  sync every vCPU back to back, or HZ sweeps/s (default off)\n"
+	      "  --sync-targets all|aps    which vCPUs the hammer syncs (default all)\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
 	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
 	      f);
@@ -179,6 +183,32 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			continue;
 		}
 
+		if (!strcmp(name, "--sync-policy") || !strcmp(name, "--sync-hammer") ||
+		    !strcmp(name, "--sync-targets")) {
+			if (!val) {
+				if (i + 1 >= argc)
+					return fail(err, errlen, "%s needs a value", name);
+				val = argv[++i];
+			}
+			if (!strcmp(name, "--sync-policy")) {
+				if (sync_policy_parse(val, &o->sync_policy))
+					return fail(err, errlen,
+						    "--sync-policy: '%s' is not one of fixed, legacy-smm, legacy-init",
+						    val);
+			} else if (!strcmp(name, "--sync-hammer")) {
+				if (hammer_mode_parse(val, &o->hammer_mode, &o->hammer_hz))
+					return fail(err, errlen,
+						    "--sync-hammer: '%s' is not off, max or a rate in 1..1000000 Hz",
+						    val);
+			} else if (!strcmp(val, "all") || !strcmp(val, "aps")) {
+				o->sync_aps_only = !strcmp(val, "aps");
+			} else {
+				return fail(err, errlen, "--sync-targets: '%s' is not one of all, aps",
+					    val);
+			}
+			continue;
+		}
+
 		if (!strcmp(name, "--seed")) {
 			uint64_t v;
 
@@ -200,6 +230,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			o->stop_on_failure = true;
 		else if (!strcmp(a, "--console"))
 			o->console = true;
+		else if (!strcmp(a, "--dump-registers"))
+			o->dump_registers = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))

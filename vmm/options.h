@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hammer.h"
+#include "sync.h"
+
 enum hv_cmd {
 	CMD_RUN,
 	CMD_INFO,
@@ -32,6 +35,11 @@ struct hv_opts {
 	bool stop_on_failure;
 	bool json;			/* info --json */
 	bool console;			/* guest text console to stderr */
+	bool dump_registers;		/* info registers -a after each boot */
+	enum sync_policy sync_policy;
+	enum hammer_mode hammer_mode;
+	unsigned int hammer_hz;
+	bool sync_aps_only;
 	int verbose;			/* -v count, -1 with -q */
 };
 

@@ -111,6 +111,15 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 	s->cpus = cpus;
 	s->seed = seed;
 	s->verdict = "pass";
+	s->sync_policy = "fixed";
+	snprintf(s->sync_hammer, sizeof(s->sync_hammer), "off");
+	s->t_start_ns = now_ns();
+}
+
+/* Full sweeps per second over the time the hammer ran. */
+static double sync_rate_hz(const struct run_summary *s)
+{
+	return s->hammer_ns ? (double)s->sweeps * 1e9 / (double)s->hammer_ns : 0.0;
 }
 
 static void evidence_line(char *buf, size_t len, const struct boot_result *r, unsigned int i)
@@ -134,6 +143,15 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 {
 	s->iterations_run++;
 	s->class_count[r->cls]++;
+	s->syncs += r->hammer.syncs;
+	s->sweeps += r->hammer.sweeps;
+	s->hammer_ns += r->hammer.active_ns;
+	s->sync_timeouts += r->hammer.timeouts;
+	s->legacy_inits += r->legacy_inits;
+	if (r->cls != FC_PASS && !s->first_failure_iteration) {
+		s->first_failure_iteration = r->iteration;
+		s->first_failure_s = (double)(now_ns() - s->t_start_ns) / 1e9;
+	}
 	if (r->completion >= 0 && r->boot_ns) {
 		if (s->nboot_us == s->boot_us_cap) {
 			s->boot_us_cap = s->boot_us_cap ? s->boot_us_cap * 2 : 1024;
@@ -219,6 +237,35 @@ void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_pl
 	fflush(f);
 }
 
+/* A YAML literal block, two spaces in under the key. */
+static void yaml_block(FILE *f, const char *key, const char *text)
+{
+	const char *p = text;
+
+	fprintf(f, "  %s: |\n", key);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(f, "    %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+void tap_dump(FILE *f, const struct boot_result *r)
+{
+	const char *p = r->regdump;
+
+	if (!p)
+		return;
+	fprintf(f, "# info registers -a (boot %u)\n", r->iteration);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(f, "# %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 void tap_boot(FILE *f, const struct boot_result *r)
 {
 	unsigned int i, online = 1;
@@ -246,13 +293,20 @@ void tap_boot(FILE *f, const struct boot_result *r)
 	fprintf(f, "  online_reports: [");
 	for (i = 0; i < r->ncpus; i++)
 		fprintf(f, "%s%u", i ? ", " : "", r->log.online[i]);
-	fprintf(f, "]\n  evidence:\n");
+	fprintf(f, "]\n");
+	if (r->hammer.sweeps || r->sync_fetches)
+		fprintf(f, "  syncs: {served: %llu, sweeps: %llu, timeouts: %llu, legacy_inits: %llu}\n",
+			(unsigned long long)r->hammer.syncs, (unsigned long long)r->hammer.sweeps,
+			(unsigned long long)r->hammer.timeouts, (unsigned long long)r->legacy_inits);
+	fprintf(f, "  evidence:\n");
 	for (i = 0; i < r->ncpus; i++) {
 		if (!r->vcpus[i].evidence)
 			continue;
 		evidence_line(line, sizeof(line), r, i);
 		fprintf(f, "    - \"%s\"\n", line);
 	}
+	if (r->regdump)
+		yaml_block(f, "registers", r->regdump);
 	fprintf(f, "  ...\n");
 	fflush(f);
 }
@@ -265,6 +319,10 @@ void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 	for (int c = 1; c < FC_COUNT; c++)
 		if (s->class_count[c])
 			fprintf(f, ", %s=%u", fail_class_name((enum fail_class)c), s->class_count[c]);
+	if (s->sweeps)
+		fprintf(f, "\n# sync hammer %s, policy %s: %llu syncs, %.0f sweeps/s",
+			s->sync_hammer, s->sync_policy, (unsigned long long)s->syncs,
+			sync_rate_hz(s));
 	fprintf(f, "\n# boot_us p50=%u p90=%u p99=%u max=%u; %.1f boots/s\n",
 		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
 		summary_percentile(s, 100),
@@ -306,6 +364,18 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 	fprintf(f, "  \"boot_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu},\n",
 		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
 		summary_percentile(s, 100), s->nboot_us);
+	fprintf(f, "  \"sync_policy\": \"%s\",\n  \"sync_hammer\": \"%s\",\n", s->sync_policy,
+		s->sync_hammer);
+	fprintf(f, "  \"syncs\": %llu,\n  \"sync_rate_hz\": %.1f,\n  \"syncs_per_s\": %.1f,\n",
+		(unsigned long long)s->syncs, sync_rate_hz(s),
+		s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0);
+	fprintf(f, "  \"sync_timeouts\": %llu,\n  \"legacy_inits\": %llu,\n",
+		(unsigned long long)s->sync_timeouts, (unsigned long long)s->legacy_inits);
+	if (s->first_failure_iteration)
+		fprintf(f, "  \"first_failure\": {\"iteration\": %u, \"seconds\": %.3f},\n",
+			s->first_failure_iteration, s->first_failure_s);
+	else
+		fputs("  \"first_failure\": null,\n", f);
 	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"boots_per_s\": %.1f,\n  \"host\": ", s->elapsed_s,
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
 	host_json(f, h);

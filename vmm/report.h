@@ -44,6 +44,16 @@ struct run_summary {
 	unsigned int failures_total;
 	double elapsed_s;
 	const char *verdict;		/* "pass", "fail", "skip", "error" */
+	const char *sync_policy;
+	char sync_hammer[24];		/* "off", "max" or "<hz>" */
+	uint64_t t_start_ns;		/* for first_failure's seconds */
+	uint64_t syncs;
+	uint64_t sweeps;
+	uint64_t hammer_ns;
+	uint64_t sync_timeouts;
+	uint64_t legacy_inits;
+	unsigned int first_failure_iteration;	/* 0: none */
+	double first_failure_s;
 	char skip_reason[384];
 };
 
@@ -59,6 +69,8 @@ uint32_t summary_percentile(const struct run_summary *s, double p);
 void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned);
 void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end);
 void tap_boot(FILE *f, const struct boot_result *r);
+/* The register dump of a boot as TAP comments (--dump-registers). */
+void tap_dump(FILE *f, const struct boot_result *r);
 
 int json_write(const char *path, const struct run_summary *s, const struct host_info *h);
 int junit_write(const char *path, const struct run_summary *s);

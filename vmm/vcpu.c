@@ -52,12 +52,105 @@ int timed_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadl
 	return pthread_cond_timedwait(cond, lock, &ts);
 }
 
+enum { WORK_QUEUED, WORK_RUNNING, WORK_DONE, WORK_CANCELLED };
+
+/* Make the thread come out of the guest and look at its requests. */
+static void kick_thread(struct vcpu *vcpu)
+{
+	vcpu->vm->ops->vcpu_arm_kick(vcpu);
+	if (atomic_load(&vcpu->thread_started) && !atomic_load(&vcpu->exited))
+		pthread_kill(vcpu->thread, SIG_KICK);
+}
+
 void vcpu__kick(struct vcpu *vcpu)
 {
 	atomic_store(&vcpu->exit_request, true);
-	vcpu->vm->ops->vcpu_arm_kick(vcpu);
-	if (vcpu->thread_started && !atomic_load(&vcpu->exited))
-		pthread_kill(vcpu->thread, SIG_KICK);
+	kick_thread(vcpu);
+}
+
+int vcpu__run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void *arg,
+		 uint64_t deadline_ns)
+{
+	struct vcpu_work w = { .fn = fn, .arg = arg, .state = WORK_QUEUED };
+	int ret = 0;
+
+	pthread_mutex_lock(&vcpu->work_lock);
+	if (vcpu->work_closed) {
+		pthread_mutex_unlock(&vcpu->work_lock);
+		return -ESRCH;
+	}
+	if (vcpu->work_tail)
+		vcpu->work_tail->next = &w;
+	else
+		vcpu->work_head = &w;
+	vcpu->work_tail = &w;
+	atomic_store(&vcpu->work_pending, true);
+
+	while (w.state == WORK_QUEUED || w.state == WORK_RUNNING) {
+		uint64_t now = now_ns(), until = now + KICK_RESEND_NS;
+
+		if (w.state == WORK_QUEUED) {
+			if (now >= deadline_ns) {
+				struct vcpu_work **pp = &vcpu->work_head, *prev = NULL;
+
+				/* never picked up: take it back off the queue */
+				while (*pp && *pp != &w) {
+					prev = *pp;
+					pp = &(*pp)->next;
+				}
+				*pp = w.next;
+				if (vcpu->work_tail == &w)
+					vcpu->work_tail = prev;
+				ret = -ETIMEDOUT;
+				break;
+			}
+			/* resend until the thread picks it up, like any kick */
+			kick_thread(vcpu);
+		}
+		/* a running item is on the vCPU's own thread and cannot block */
+		timed_wait_until(&vcpu->work_cond, &vcpu->work_lock,
+				 w.state == WORK_QUEUED && until > deadline_ns ? deadline_ns : until);
+	}
+	if (w.state == WORK_CANCELLED)
+		ret = -ESRCH;
+	pthread_mutex_unlock(&vcpu->work_lock);
+	return ret;
+}
+
+static void process_work(struct vcpu *vcpu)
+{
+	struct vcpu_work *w;
+
+	pthread_mutex_lock(&vcpu->work_lock);
+	while ((w = vcpu->work_head)) {
+		vcpu->work_head = w->next;
+		if (!vcpu->work_head)
+			vcpu->work_tail = NULL;
+		w->state = WORK_RUNNING;
+		pthread_mutex_unlock(&vcpu->work_lock);
+		w->fn(vcpu, w->arg);
+		pthread_mutex_lock(&vcpu->work_lock);
+		w->state = WORK_DONE;
+		pthread_cond_broadcast(&vcpu->work_cond);
+	}
+	atomic_store(&vcpu->work_pending, false);
+	pthread_mutex_unlock(&vcpu->work_lock);
+}
+
+static void close_work(struct vcpu *vcpu)
+{
+	struct vcpu_work *w;
+
+	pthread_mutex_lock(&vcpu->work_lock);
+	vcpu->work_closed = true;
+	while ((w = vcpu->work_head)) {
+		vcpu->work_head = w->next;
+		w->state = WORK_CANCELLED;
+	}
+	vcpu->work_tail = NULL;
+	atomic_store(&vcpu->work_pending, false);
+	pthread_cond_broadcast(&vcpu->work_cond);
+	pthread_mutex_unlock(&vcpu->work_lock);
 }
 
 static void *vcpu_thread(void *arg)
@@ -66,20 +159,31 @@ static void *vcpu_thread(void *arg)
 	const struct accel_ops *ops = vcpu->vm->ops;
 	struct vcpu_exit exit;
 
+	/*
+	 * An exit to userspace for port or MMIO I/O is finished only by the
+	 * next entry (KVM completes the instruction then). Until that entry the
+	 * vCPU's registers are not consistent, so no state may be read or
+	 * written: with work waiting, enter once more with the kick armed,
+	 * which completes the I/O and returns at once.
+	 */
+	bool io_pending = false;
+
 	for (;;) {
 		int r;
 
-		/*
-		 * Disarm first, then look: a kick that lands after the disarm
-		 * re-arms, so the entry below returns at once; one that landed
-		 * before it has already set exit_request, which we see here.
-		 */
 		ops->vcpu_disarm_kick(vcpu);
-		if (atomic_load(&vcpu->exit_request))
+		if (atomic_load(&vcpu->exit_request) && !io_pending)
 			break;
+		if (atomic_load(&vcpu->work_pending) && !io_pending)
+			process_work(vcpu);
+		sync_before_entry(vcpu);
+		if (io_pending && (atomic_load(&vcpu->exit_request) ||
+				   atomic_load(&vcpu->work_pending)))
+			ops->vcpu_arm_kick(vcpu);
 
 		atomic_fetch_add_explicit(&vcpu->stats.entries, 1, memory_order_relaxed);
 		r = ops->vcpu_run(vcpu, &exit);
+		io_pending = false;
 		if (r == -EINTR) {
 			atomic_fetch_add_explicit(&vcpu->stats.eintr, 1, memory_order_relaxed);
 			continue;
@@ -94,12 +198,17 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		atomic_fetch_add_explicit(&vcpu->stats.exits, 1, memory_order_relaxed);
-		if (exit.kind == VEXIT_IO)
-			atomic_fetch_add_explicit(&vcpu->stats.io_exits, 1, memory_order_relaxed);
+		if (exit.kind == VEXIT_IO || exit.kind == VEXIT_MMIO) {
+			io_pending = true;
+			if (exit.kind == VEXIT_IO)
+				atomic_fetch_add_explicit(&vcpu->stats.io_exits, 1,
+							  memory_order_relaxed);
+		}
 		if (vcpu->hooks->handle_exit(vcpu->hooks->ctx, vcpu, &exit) == VCPU_STOP)
 			break;
 	}
 
+	close_work(vcpu);
 	pthread_mutex_lock(vcpu->group_lock);
 	atomic_store(&vcpu->exited, true);
 	pthread_cond_broadcast(vcpu->group_cond);
@@ -126,6 +235,8 @@ int vcpu_group__create(struct vcpu_group *g, struct vm *vm, unsigned int count,
 		v->hooks = hooks;
 		v->group_lock = &g->lock;
 		v->group_cond = &g->cond;
+		pthread_mutex_init(&v->work_lock, NULL);
+		cond_init_monotonic(&v->work_cond);
 		r = vm->ops->vcpu_create(v);
 		if (r) {
 			snprintf(err, errlen, "%s: cannot create vCPU %u: %s", vm->ops->name, i,
@@ -151,7 +262,7 @@ int vcpu_group__start(struct vcpu_group *g, const unsigned int *order, char *err
 			snprintf(err, errlen, "cannot start vCPU %u thread: %s", v->id, strerror(r));
 			return -r;
 		}
-		v->thread_started = true;
+		atomic_store(&v->thread_started, true);
 	}
 	return 0;
 }
@@ -165,7 +276,7 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 		for (i = 0; i < g->count; i++) {
 			struct vcpu *v = &g->vcpus[i];
 
-			if (v->thread_started && !atomic_load(&v->exited)) {
+			if (atomic_load(&v->thread_started) && !atomic_load(&v->exited)) {
 				vcpu__kick(v);
 				inside++;
 			}
@@ -175,7 +286,8 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 
 		pthread_mutex_lock(&g->lock);
 		for (i = 0; i < g->count; i++)
-			if (g->vcpus[i].thread_started && !atomic_load(&g->vcpus[i].exited))
+			if (atomic_load(&g->vcpus[i].thread_started) &&
+			    !atomic_load(&g->vcpus[i].exited))
 				break;
 		if (i < g->count) {
 			uint64_t until = now_ns() + KICK_RESEND_NS;
@@ -193,7 +305,7 @@ unsigned int vcpu_group__destroy(struct vcpu_group *g)
 	for (i = 0; i < g->count; i++) {
 		struct vcpu *v = &g->vcpus[i];
 
-		if (v->thread_started && !atomic_load(&v->exited)) {
+		if (atomic_load(&v->thread_started) && !atomic_load(&v->exited)) {
 			/* Still in the guest past every deadline: never block on it. */
 			pthread_detach(v->thread);
 			stuck++;
@@ -205,9 +317,11 @@ unsigned int vcpu_group__destroy(struct vcpu_group *g)
 	for (i = 0; i < g->count; i++) {
 		struct vcpu *v = &g->vcpus[i];
 
-		if (v->thread_started)
+		if (atomic_load(&v->thread_started))
 			pthread_join(v->thread, NULL);
 		v->vm->ops->vcpu_destroy(v);
+		pthread_cond_destroy(&v->work_cond);
+		pthread_mutex_destroy(&v->work_lock);
 	}
 	free(g->vcpus);
 	g->vcpus = NULL;

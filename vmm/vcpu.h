@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "accel.h"
+#include "sync.h"
 
 struct vm;
 struct vcpu;
@@ -38,6 +39,14 @@ struct vcpu_stats {
 	atomic_uint_fast64_t eagain;
 };
 
+/* A function to run on a vCPU's own thread between two guest entries. */
+struct vcpu_work {
+	void (*fn)(struct vcpu *vcpu, void *arg);
+	void *arg;
+	struct vcpu_work *next;
+	int state;			/* WORK_* in vcpu.c */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;		/* also its APIC ID */
@@ -46,11 +55,21 @@ struct vcpu {
 	const struct vcpu_hooks *hooks;
 
 	pthread_t thread;
-	bool thread_started;
+	atomic_bool thread_started;
 	atomic_bool exit_request;
 	atomic_bool in_loop;		/* between thread start and loop exit */
 	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
 	struct vcpu_stats stats;
+
+	/* queued work (sync requests); closed when the thread leaves its loop */
+	pthread_mutex_t work_lock;
+	pthread_cond_t work_cond;
+	struct vcpu_work *work_head;
+	struct vcpu_work *work_tail;
+	atomic_bool work_pending;
+	bool work_closed;
+
+	struct vcpu_sync sync;		/* touched only by the vCPU's thread while it runs */
 
 	/* The group's wakeup for "a thread exited"; owned by vcpu_group. */
 	pthread_mutex_t *group_lock;
@@ -82,6 +101,13 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns);
 unsigned int vcpu_group__destroy(struct vcpu_group *g);
 
 void vcpu__kick(struct vcpu *vcpu);
+/*
+ * Run fn(vcpu, arg) on the vCPU's thread before its next entry and wait for
+ * it, kicking until the thread picks it up. 0 when it ran, -ETIMEDOUT if it
+ * had not started by deadline_ns, -ESRCH if the thread has left its loop.
+ */
+int vcpu__run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void *arg,
+		 uint64_t deadline_ns);
 /* Install the (empty) kick signal handler. Once per process. */
 void vcpu__init_signals(void);
 

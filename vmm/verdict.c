@@ -130,6 +130,15 @@ void verdict_classify(struct boot_result *r)
 		mark_all(r);
 		return;
 	}
+	if (r->sync_errors) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail),
+			 "%llu register sync(s) failed; vCPU %d: %s",
+			 (unsigned long long)r->sync_errors, r->sync_error_vcpu,
+			 strerror(-r->sync_last_error));
+		mark_all(r);
+		return;
+	}
 	if (r->crash_vcpu >= 0) {
 		r->cls = FC_GUEST_CRASH;
 		snprintf(r->detail, sizeof(r->detail), "vCPU %d: %s (exit reason %u, detail 0x%llx)",

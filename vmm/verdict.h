@@ -8,6 +8,7 @@
 
 #include "accel.h"
 #include "devices/events.h"
+#include "hammer.h"
 
 enum fail_class {
 	FC_PASS,
@@ -47,6 +48,15 @@ struct boot_result {
 	uint64_t post_writes;
 	uint64_t unhandled_io;
 	struct vcpu_report *vcpus;	/* ncpus entries */
+
+	struct hammer_stats hammer;
+	uint64_t sync_fetches;
+	uint64_t sync_writebacks;
+	uint64_t legacy_inits;
+	uint64_t sync_errors;		/* failed state reads or write-backs */
+	int sync_error_vcpu;
+	int sync_last_error;		/* -errno */
+	char *regdump;			/* `info registers` of the dumped vCPUs, or NULL */
 
 	enum fail_class cls;
 	char detail[256];

@@ -53,23 +53,27 @@ ap_entry32:
 	; APIC ID (a VMM bug) finds it set and is reported, not counted.
 	lock bts dword [SH_BITMAP], ebx
 	jc	.duplicate
-	; Count after the bit, so the BSP's count check implies the bitmap.
 	mov	eax, 1
-	lock xadd [SH_ONLINE_COUNT], eax
+	lock xadd [SH_ARRIVALS], eax
 	shl	eax, 16
 	mov	ah, bl
 	mov	al, EV_AP_ONLINE
 	mov	dx, PORT_EVENT
 	out	dx, eax
+	; Count only once the event is out: an OUT completes after the VMM has
+	; recorded it, so the BSP can never end its scan (and the VMM stop the
+	; VM) with this AP's report still in flight. After the bit, too, so
+	; the BSP's count check implies the bitmap.
+	lock inc dword [SH_ONLINE_COUNT]
 	jmp	.park
 
 .duplicate:
-	lock inc dword [SH_DUP_COUNT]
 	mov	eax, ebx
 	shl	eax, 8
 	mov	al, EV_AP_DUPLICATE
 	mov	dx, PORT_EVENT
 	out	dx, eax
+	lock inc dword [SH_DUP_COUNT]
 
 .park:
 	cli

@@ -52,6 +52,12 @@ static void test_forms(void)
 	TEST_ASSERT(o.duration_s == 5 && o.verbose == -1, "duration/quiet");
 	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "x.bin")) == 0, "%s", err);
 	TEST_ASSERT(o.cmd == CMD_MKCONFIG, "mkconfig");
+	TEST_ASSERT(parse(&o, err, ARGS("--sync-policy", "legacy-init", "--sync-hammer=1000",
+					"--sync-targets", "aps", "--dump-registers")) == 0, "%s", err);
+	TEST_ASSERT(o.sync_policy == SYNC_POLICY_LEGACY_INIT && o.hammer_mode == HAMMER_HZ &&
+		    o.hammer_hz == 1000 && o.sync_aps_only && o.dump_registers, "sync options");
+	TEST_ASSERT(parse(&o, err, ARGS("--sync-hammer", "max")) == 0, "%s", err);
+	TEST_ASSERT(o.hammer_mode == HAMMER_MAX && o.sync_policy == SYNC_POLICY_FIXED, "max/fixed");
 	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "255")) == 0, "%s", err);
 	TEST_ASSERT(parse(&o, err, ARGS("--seed", "18446744073709551615")) == 0, "%s", err);
 	TEST_ASSERT(o.seed == UINT64_MAX, "max seed");
@@ -78,6 +84,13 @@ static void test_bad(void)
 		ARGS("mkconfig"),
 		ARGS("--stop-on-failure=yes"),
 		ARGS("info", "--json=x"),
+		ARGS("--sync-policy", "legacy"),
+		ARGS("--sync-hammer", "0"),
+		ARGS("--sync-hammer", "fast"),
+		ARGS("--sync-hammer", "1000001"),
+		ARGS("--sync-hammer", "-5"),
+		ARGS("--sync-targets", "bsp"),
+		ARGS("--sync-policy"),
 	};
 	struct hv_opts o;
 	char err[256];

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The KVM backend of the accelerator interface (/dev/kvm, in-kernel irqchip). */
+#include "kvm.h"
 #include "../accel.h"
+#include "../x86_state.h"
 #include "../util.h"
 #include "../vcpu.h"
 #include "../vm.h"
@@ -28,6 +30,10 @@ static struct {
 	struct accel_caps caps;
 	int run_size;
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	bool xsave, xcrs, debugregs;
+	uint32_t msrs[X86_STATE_MAX_MSRS];	/* the runtime set this host has */
+	unsigned int nmsrs;
+	bool msr_tsc;
 } kvm = { .once = PTHREAD_ONCE_INIT, .fd = -1 };
 
 /* HVSMOKE_KVM_DEVICE lets tests point at a missing device to prove the skip path. */
@@ -43,6 +49,41 @@ static int check_cap(long cap)
 	int r = ioctl(kvm.fd, KVM_CHECK_EXTENSION, cap);
 
 	return r < 0 ? 0 : r;
+}
+
+#define MSR_IA32_TSC		0x010
+
+/* The MSRs a sync carries: what a guest can change without the irqchip. */
+static const uint32_t sync_msrs[] = {
+	0x174, 0x175, 0x176,		/* SYSENTER_CS/ESP/EIP */
+	0x277,				/* PAT */
+	0xc0000081, 0xc0000082,		/* STAR, LSTAR */
+	0xc0000083, 0xc0000084,		/* CSTAR, FMASK */
+	0xc0000102, 0xc0000103,		/* KERNEL_GS_BASE, TSC_AUX */
+};
+
+static void probe_msrs(void)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 };
+	struct kvm_msr_list *list;
+	unsigned int i, j;
+
+	/* the first call fails with E2BIG and tells the count */
+	if (!ioctl(kvm.fd, KVM_GET_MSR_INDEX_LIST, &probe) || errno != E2BIG)
+		return;
+	list = xzalloc(sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+	list->nmsrs = probe.nmsrs;
+	if (!ioctl(kvm.fd, KVM_GET_MSR_INDEX_LIST, list)) {
+		for (i = 0; i < list->nmsrs; i++) {
+			if (list->indices[i] == MSR_IA32_TSC)
+				kvm.msr_tsc = true;
+			for (j = 0; j < sizeof(sync_msrs) / sizeof(sync_msrs[0]); j++)
+				if (list->indices[i] == sync_msrs[j] &&
+				    kvm.nmsrs < X86_STATE_MAX_MSRS - 1)
+					kvm.msrs[kvm.nmsrs++] = sync_msrs[j];
+		}
+	}
+	free(list);
 }
 
 static void kvm_probe_once(void)
@@ -84,6 +125,11 @@ static void kvm_probe_once(void)
 			 path, c->irqchip, c->immediate_exit, c->mp_state, c->vcpu_events);
 		return;
 	}
+
+	kvm.xsave = check_cap(KVM_CAP_XSAVE);
+	kvm.xcrs = check_cap(KVM_CAP_XCRS);
+	kvm.debugregs = check_cap(KVM_CAP_DEBUGREGS);
+	probe_msrs();
 
 	kvm.run_size = ioctl(kvm.fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (kvm.run_size < (int)sizeof(struct kvm_run)) {
@@ -297,6 +343,150 @@ static int kvm_vcpu_brief(struct vcpu *vcpu, struct vcpu_brief *out)
 	return 0;
 }
 
+static int kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	int fd = vcpu->fd;
+	unsigned int i;
+
+	st->valid = 0;
+	/* Events before mp_state: reading mp_state makes KVM act on a latched INIT. */
+	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &st->events))
+		return -errno;
+	st->valid |= PART_BIT(PART_EVENTS);
+	if (ioctl(fd, KVM_GET_MP_STATE, &st->mp_state))
+		return -errno;
+	st->valid |= PART_BIT(PART_MP_STATE);
+	if (ioctl(fd, KVM_GET_REGS, &st->regs) || ioctl(fd, KVM_GET_SREGS, &st->sregs))
+		return -errno;
+	st->valid |= PART_BIT(PART_REGS) | PART_BIT(PART_SREGS);
+	if (kvm.xsave) {
+		if (ioctl(fd, KVM_GET_XSAVE, &st->xsave))
+			return -errno;
+		st->valid |= PART_BIT(PART_XSAVE);
+	}
+	if (kvm.xcrs) {
+		if (ioctl(fd, KVM_GET_XCRS, &st->xcrs))
+			return -errno;
+		st->valid |= PART_BIT(PART_XCRS);
+	}
+
+	memset(&st->msrs, 0, sizeof(st->msrs));
+	for (i = 0; i < kvm.nmsrs; i++)
+		st->msrs.entries[i].index = kvm.msrs[i];
+	if (kvm.msr_tsc)
+		st->msrs.entries[i++].index = MSR_IA32_TSC;	/* always last */
+	st->msrs.hdr.nmsrs = i;
+	if (i) {
+		int got = ioctl(fd, KVM_GET_MSRS, &st->msrs);
+
+		if (got < 0)
+			return -errno;
+		st->msrs.hdr.nmsrs = (uint32_t)got;	/* a prefix of the list was read */
+		st->valid |= PART_BIT(PART_MSRS);
+		if (kvm.msr_tsc && (unsigned int)got == i)
+			st->valid |= PART_BIT(PART_MSR_TSC);
+	}
+
+	if (ioctl(fd, KVM_GET_LAPIC, &st->lapic))
+		return -errno;
+	st->valid |= PART_BIT(PART_LAPIC);
+	if (kvm.debugregs) {
+		if (ioctl(fd, KVM_GET_DEBUGREGS, &st->debugregs))
+			return -errno;
+		st->valid |= PART_BIT(PART_DEBUGREGS);
+	}
+	return 0;
+}
+
+static int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg);
+}
+
+/* Which set ioctl writes each part, in the order they are written. */
+static const struct {
+	enum state_part part;
+	unsigned long req;
+} put_order[] = {
+	{ PART_REGS, KVM_SET_REGS },
+	{ PART_XSAVE, KVM_SET_XSAVE },
+	{ PART_XCRS, KVM_SET_XCRS },
+	{ PART_SREGS, KVM_SET_SREGS },
+	{ PART_MSRS, KVM_SET_MSRS },
+	{ PART_EVENTS, KVM_SET_VCPU_EVENTS },
+	{ PART_MP_STATE, KVM_SET_MP_STATE },
+	{ PART_LAPIC, KVM_SET_LAPIC },
+	{ PART_DEBUGREGS, KVM_SET_DEBUGREGS },
+};
+
+int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *plan,
+		   kvm_ioctl_fn do_ioctl)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entries[X86_STATE_MAX_MSRS];
+	} msrs;
+	struct kvm_vcpu_events events;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(put_order) / sizeof(put_order[0]); i++) {
+		enum state_part part = put_order[i].part;
+		void *arg;
+
+		if (!(plan->parts & PART_BIT(part)) || !(st->valid & PART_BIT(part)))
+			continue;
+		switch (part) {
+		case PART_REGS:
+			arg = (void *)&st->regs;
+			break;
+		case PART_XSAVE:
+			arg = (void *)&st->xsave;
+			break;
+		case PART_XCRS:
+			arg = (void *)&st->xcrs;
+			break;
+		case PART_SREGS:
+			arg = (void *)&st->sregs;
+			break;
+		case PART_MSRS:
+			/* the TSC, read last, goes back only with a full write */
+			memcpy(&msrs, &st->msrs, sizeof(msrs));
+			if ((st->valid & PART_BIT(PART_MSR_TSC)) &&
+			    !(plan->parts & PART_BIT(PART_MSR_TSC)))
+				msrs.hdr.nmsrs--;
+			if (!msrs.hdr.nmsrs)
+				continue;
+			arg = &msrs;
+			break;
+		case PART_EVENTS:
+			events = st->events;
+			events.flags = plan->event_flags;
+			arg = &events;
+			break;
+		case PART_MP_STATE:
+			arg = (void *)&st->mp_state;
+			break;
+		case PART_LAPIC:
+			arg = (void *)&st->lapic;
+			break;
+		case PART_DEBUGREGS:
+			arg = (void *)&st->debugregs;
+			break;
+		default:
+			continue;
+		}
+		if (do_ioctl(fd, put_order[i].req, arg) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int kvm_vcpu_put_state(struct vcpu *vcpu, const struct vcpu_state *st,
+			      const struct sync_plan *plan)
+{
+	return kvm__put_state(vcpu->fd, st, plan, sys_ioctl);
+}
+
 static uint32_t kvm_vcpu_tsc_khz(struct vcpu *vcpu)
 {
 	int r;
@@ -320,4 +510,6 @@ const struct accel_ops kvm_accel_ops = {
 	.vcpu_disarm_kick = kvm_vcpu_disarm_kick,
 	.vcpu_brief = kvm_vcpu_brief,
 	.vcpu_tsc_khz = kvm_vcpu_tsc_khz,
+	.vcpu_get_state = kvm_vcpu_get_state,
+	.vcpu_put_state = kvm_vcpu_put_state,
 };
