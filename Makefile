@@ -17,11 +17,13 @@ all: fw
 
 # tool:package pairs; `make deps` installs what is missing (apt, as root) or
 # names the exact command.
-DEPS := nasm:nasm ld:binutils cc:gcc bats:bats python3:python3 \
-	qemu-system-x86_64:qemu-system-x86
+DEPS := nasm:nasm ld:binutils cc:gcc bats:bats python3:python3 socat:socat \
+	qemu-system-x86_64:qemu-system-x86 /usr/include/jansson.h:libjansson-dev
 deps:
 	@missing=""; \
-	for p in $(DEPS); do command -v "$${p%%:*}" >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \
+	for p in $(DEPS); do t="$${p%%:*}"; \
+		case "$$t" in /*) [ -e "$$t" ] ;; *) command -v "$$t" >/dev/null 2>&1 ;; esac \
+			|| missing="$$missing $${p#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "deps: installing$$missing"; \
@@ -56,7 +58,8 @@ CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
-LDLIBS := -pthread
+# jansson (QMP) is linked statically so build/hvsmoke stays one copyable file
+LDLIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -pthread
 
 VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/devices/*.c))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
@@ -117,7 +120,7 @@ RUN_ARGS ?= --cpus 4 --iterations 10 --sync-hammer max
 run: all
 	$(B)/hvsmoke run $(RUN_ARGS)
 
-check: all testfw $(B)/hvsmoke-tsan
+check: all testfw $(B)/hvsmoke-tsan $(B)/hvsmoke-asan
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	tests/run-bats.sh tests/

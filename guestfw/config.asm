@@ -8,7 +8,7 @@
 %define CFG_COPY_MAX		64
 %define DEFAULT_DEADLINE_HI	2	; 8 * 2^30 TSC ticks = 2 << 32
 
-global config_load, fw_flags, fw_deadline
+global config_load, fw_flags, fw_deadline, fw_storm
 extern fw_expected
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -19,6 +19,7 @@ section .bss nobits alloc noexec write align=4
 fw_flags	resd 1
 fw_nb_cpus	resd 1
 fw_deadline	resq 1			; TSC ticks the BSP waits for APs
+fw_storm	resq 1			; TSC ticks of POST storm per CPU; 0: none
 
 section .text32 progbits alloc exec nowrite align=16
 bits 32
@@ -60,7 +61,7 @@ fwcfg_read_le:
 	pop	edi
 	ret
 
-; Fill fw_flags, fw_expected, fw_deadline. Returns eax = 0, or FWERR_* when the
+; Fill fw_flags, fw_expected, fw_deadline, fw_storm. Returns eax = 0, or FWERR_* when the
 ; run cannot go on (fw_flags is then usable for printing the error). Clobbers edx.
 config_load:
 	push	ebx
@@ -163,6 +164,10 @@ config_load:
 .have_deadline:
 	mov	[fw_deadline], eax
 	mov	[fw_deadline + 4], edx
+	mov	eax, [CFG_COPY + CFG_STORM]
+	mov	edx, [CFG_COPY + CFG_STORM + 4]
+	mov	[fw_storm], eax
+	mov	[fw_storm + 4], edx
 	xor	eax, eax
 	jmp	.ret
 

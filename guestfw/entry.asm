@@ -1,6 +1,7 @@
 ; SPDX-License-Identifier: GPL-2.0-only
 ; Reset vector, real->protected mode switch, BSP/AP split and the BSP's main flow.
 %include "hvsmoke.inc"
+%include "storm.inc"
 
 %define SEL_CODE32	0x08
 %define SEL_DATA32	0x10
@@ -17,6 +18,7 @@ global fw_bsp_apic, fw_expected
 
 extern fw_bss_start, fw_bss_end
 extern fw_tramp_load, fw_tramp_size
+extern fw_storm
 extern config_load, ev_bsp, con_puts, con_dec, fw_fail, fw_finish
 extern smp_send_ipis, smp_wait, smp_report
 
@@ -159,6 +161,12 @@ bsp_entry32:
 	mov	[LAPIC_BASE + LAPIC_SVR], eax
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_LAPIC_ON
+	call	ev_bsp
+
+	; Before the INIT: a quit must be able to land in the middle of this.
+	POST_STORM
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_STORM
 	call	ev_bsp
 
 	mov	esi, fw_tramp_load

@@ -49,3 +49,29 @@ setup() {
 	[[ "$stderr" != *"ThreadSanitizer"* ]]
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
 }
+
+@test "TSan: random quits under the storm with the hammer on have no race report" {
+	run --separate-stderr "$HV_TSAN" --cpus 4 --iterations 30 --storm 5 --quit-at random \
+		--sync-hammer max -q
+	echo "$stderr" | head -40
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"ThreadSanitizer"* ]]
+}
+
+@test "TSan: the QMP server (session, stop/cont, reset, quit) has no race report" {
+	SOCK="$BATS_TEST_TMPDIR/q.sock"
+	"$HV_TSAN" --cpus 2 --duration 60 --storm 100 --qmp "$SOCK" -q \
+		> "$BATS_TEST_TMPDIR/out.tap" 2> "$BATS_TEST_TMPDIR/err.txt" 3>&- &
+	pid=$!
+	for _ in $(seq 1 500); do [ -S "$SOCK" ] && break; sleep 0.01; done
+	run python3 "$ROOT/tests/qmp_client.py" session "$SOCK" 2
+	echo "$output" | tail -3
+	for _ in $(seq 1 1000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
+	kill -KILL "$pid" 2>/dev/null && false
+	wait "$pid"
+	rc=$?
+	head -40 "$BATS_TEST_TMPDIR/err.txt"
+	[ "$status" -eq 0 ]
+	[ "$rc" -eq 0 ]
+	! grep -q ThreadSanitizer "$BATS_TEST_TMPDIR/err.txt"
+}

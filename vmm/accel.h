@@ -91,7 +91,6 @@ struct accel_ops {
 	void (*vcpu_arm_kick)(struct vcpu *vcpu);
 	/* Called by the vCPU thread itself before it looks at its requests. */
 	void (*vcpu_disarm_kick)(struct vcpu *vcpu);
-	int (*vcpu_brief)(struct vcpu *vcpu, struct vcpu_brief *out);
 	/* Read every part of the vCPU's state (events before mp_state). 0 or -errno. */
 	int (*vcpu_get_state)(struct vcpu *vcpu, struct vcpu_state *state);
 	/* Write the parts and vcpu_events flags the plan names. 0 or -errno. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The lifecycle of one boot; every wait in it has a deadline. */
 #include "boot.h"
+#include "control.h"
 #include "devices/platform.h"
 #include "util.h"
 #include "vcpu.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct boot_result *boot_result_alloc(unsigned int ncpus)
 {
@@ -46,7 +48,7 @@ static void result_reset(struct boot_result *r, const struct boot_params *bp)
 }
 
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, bool console)
+		      uint32_t tsc_khz, bool console, unsigned int storm_ms)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->magic = HVSMOKE_CFG_MAGIC;
@@ -59,6 +61,7 @@ void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int b
 	 * AP is reported by the guest itself, with time left for the VMM to see it.
 	 */
 	cfg->scan_deadline_tsc = (uint64_t)tsc_khz * (boot_timeout_ms / 2);
+	cfg->storm_tsc = (uint64_t)tsc_khz * storm_ms;
 }
 
 /* Fisher-Yates over 0..n-1 from the boot's seed: thread start order is part of the test. */
@@ -122,8 +125,27 @@ static void collect(struct boot_result *r, struct platform *p, struct vcpu_group
 	}
 }
 
-/* `info registers` for the vCPUs the verdict points at (or all of them). */
-static void dump_registers(struct boot_result *r, struct vcpu_group *g, bool all)
+static void brief_from_state(const struct vcpu_state *st, struct vcpu_brief *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->valid = true;
+	b->mp_state = st->mp_state.mp_state;
+	b->cs = st->sregs.cs.selector;
+	b->cs_base = st->sregs.cs.base;
+	b->rip = st->regs.rip;
+	b->events_flags = st->events.flags;
+	b->init_pending = st->events.smi.latched_init;
+	b->smm = st->events.smi.smm;
+	b->sipi_valid = st->events.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	b->sipi_vector = st->events.sipi_vector;
+}
+
+/*
+ * The evidence of a failed boot: each vCPU's state, read once (events before
+ * mp_state, so a latched INIT is seen before KVM acts on it), and the
+ * `info registers` dump of the vCPUs the verdict points at (or of all).
+ */
+static void gather_evidence(struct boot_result *r, struct vcpu_group *g, bool dump_all)
 {
 	const size_t per_cpu = 2048;
 	struct vcpu_state *st = xzalloc(sizeof(*st));
@@ -131,100 +153,185 @@ static void dump_registers(struct boot_result *r, struct vcpu_group *g, bool all
 	unsigned int i;
 
 	for (i = 0; i < g->count; i++)
-		cap += (all || r->vcpus[i].evidence) ? per_cpu : 0;
-	if (!cap) {
-		free(st);
-		return;
-	}
-	r->regdump = xzalloc(cap);
+		cap += (dump_all || r->vcpus[i].evidence) ? per_cpu : 0;
+	if (cap)
+		r->regdump = xzalloc(cap);
 	for (i = 0; i < g->count; i++) {
 		struct vcpu *v = &g->vcpus[i];
+		bool dump = dump_all || r->vcpus[i].evidence;
 
-		if (!all && !r->vcpus[i].evidence)
-			continue;
 		if (v->vm->ops->vcpu_get_state(v, st)) {
-			used += (size_t)snprintf(r->regdump + used, cap - used,
+			if (dump) {
+				int n = snprintf(r->regdump + used, cap - used,
 						 "CPU#%u\n(state unavailable)\n", i);
+
+				used = n > 0 && used + (size_t)n < cap ? used + (size_t)n : cap - 1;
+			}
 			continue;
 		}
-		used += x86_state_dump(st, i, r->regdump + used, cap - used);
+		brief_from_state(st, &r->vcpus[i].brief);
+		if (dump)
+			used += x86_state_dump(st, i, r->regdump + used, cap - used);
 	}
 	free(st);
 }
 
+/*
+ * Wait for the boot to end: completion, a crash, a quit or reset from the
+ * control plane, this boot's own --quit-at, or the deadline (which a pause
+ * pushes back). Returns the time the boot was told to end, or 0.
+ */
+static uint64_t wait_for_end(const struct boot_params *bp, struct boot_result *r,
+			     struct platform *plat, uint64_t t_start)
+{
+	uint64_t budget = ((uint64_t)bp->boot_timeout_ms + bp->storm_ms) * 1000000ull;
+	uint64_t quit_at = bp->quit_at_ms >= 0 ?
+			   t_start + (uint64_t)bp->quit_at_ms * 1000000ull : UINT64_MAX;
+
+	for (;;) {
+		uint64_t paused = bp->ctl ? control_paused_ns(bp->ctl) : 0;
+		uint64_t deadline = t_start + budget + paused, until, now;
+
+		until = deadline < quit_at ? deadline : quit_at;
+		if (platform__wait(plat, until))
+			return 0;
+		now = now_ns();
+		if (now >= quit_at) {
+			r->quit_internal = true;
+			platform__abort(plat, ABORT_QUIT, now);
+			return now;
+		}
+		if (bp->ctl && control_paused_ns(bp->ctl) != paused)
+			continue;	/* a pause moved the deadline */
+		if (now >= deadline) {
+			r->timed_out = true;
+			return 0;
+		}
+	}
+}
+
+/* Evidence for threads that never left: are they spinning on exits? */
+static void sample_stuck(struct boot_result *r, struct vcpu_group *g)
+{
+	struct timespec ts = { .tv_nsec = 10000000 };
+	unsigned int i;
+
+	for (i = 0; i < g->count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (!atomic_load(&v->thread_started) || atomic_load(&v->exited))
+			continue;
+		r->vcpus[i].stuck = true;
+		r->vcpus[i].evidence = true;
+		r->vcpus[i].exits_at_deadline = atomic_load(&v->stats.exits);
+	}
+	nanosleep(&ts, NULL);
+	for (i = 0; i < g->count; i++)
+		if (r->vcpus[i].stuck)
+			r->vcpus[i].exits_10ms_later = atomic_load(&g->vcpus[i].stats.exits);
+}
+
+/*
+ * Everything a vCPU thread can reach lives here, on the heap: if a thread
+ * never leaves the guest, this is leaked rather than freed under it.
+ */
+struct boot_live {
+	struct vcpu_hooks hooks;
+	struct vcpu_group group;
+	struct platform plat;
+	struct vm vm;
+};
+
 bool boot_run(const struct boot_params *bp, struct boot_result *r)
 {
-	struct vcpu_hooks hooks = {
-		.handle_exit = platform__handle_exit,
-		.run_failed = platform__run_failed,
-	};
+	struct boot_live *live = xzalloc(sizeof(*live));
+	struct vcpu_group *group = &live->group;
+	struct platform *plat = &live->plat;
+	struct vm *vm = &live->vm;
 	struct hvsmoke_cfg cfg;
 	struct hammer_params hp = bp->hammer;
 	struct hammer hammer;
-	struct vcpu_group group;
-	struct platform *plat;
 	unsigned int *order;
-	struct vm vm;
-	uint64_t t_start, deadline;
+	uint64_t t_start, t_stop, stop_deadline;
 	bool safe = true;
 	unsigned int i;
 
 	result_reset(r, bp);
-	plat = xzalloc(sizeof(*plat));
 	order = xzalloc(bp->cpus * sizeof(*order));
 
-	if (vm__create(&vm, bp->ops, bp->fw, bp->fw_size, r->setup_error, sizeof(r->setup_error)))
+	if (vm__create(vm, bp->ops, bp->fw, bp->fw_size, r->setup_error, sizeof(r->setup_error)))
 		goto out_classify;
 
-	hooks.ctx = plat;
-	if (vcpu_group__create(&group, &vm, bp->cpus, &hooks, r->setup_error,
+	live->hooks.handle_exit = platform__handle_exit;
+	live->hooks.run_failed = platform__run_failed;
+	live->hooks.ctx = plat;
+	if (vcpu_group__create(group, vm, bp->cpus, &live->hooks, r->setup_error,
 			       sizeof(r->setup_error)))
 		goto out_vm;
 
 	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms,
-			 bp->ops->vcpu_tsc_khz(&group.vcpus[0]), bp->console);
+			 bp->ops->vcpu_tsc_khz(&group->vcpus[0]), bp->console, bp->storm_ms);
 	platform__init(plat, bp->cpus, &cfg, bp->console);
 	start_order(order, bp->cpus, bp->seed);
-	for (i = 0; i < group.count; i++) {
-		group.vcpus[i].sync.policy = bp->sync_policy;
-		group.vcpus[i].sync.host_smm = bp->host_smm;
+	for (i = 0; i < group->count; i++) {
+		group->vcpus[i].sync.policy = bp->sync_policy;
+		group->vcpus[i].sync.host_smm = bp->host_smm;
+		group->vcpus[i].kick_policy = bp->kick;
 	}
+	/* before the threads exist: they read their pause flag without a lock */
+	if (bp->ctl)
+		control_attach(bp->ctl, group, plat, bp->iteration);
 
 	/* The hammer is up before any vCPU thread, so it covers the earliest boot. */
 	hp.seed = bp->seed ^ 0x5bd1e995ull;
-	if (hammer__start(&hammer, &group, &hp))
+	if (hammer__start(&hammer, group, &hp))
 		snprintf(r->setup_error, sizeof(r->setup_error), "cannot start the sync hammer");
 
 	t_start = now_ns();
-	deadline = t_start + (uint64_t)bp->boot_timeout_ms * 1000000ull;
 	if (!r->setup_error[0] &&
-	    vcpu_group__start(&group, order, r->setup_error, sizeof(r->setup_error)) == 0)
-		r->timed_out = !platform__wait(plat, deadline);
+	    vcpu_group__start(group, order, r->setup_error, sizeof(r->setup_error)) == 0)
+		wait_for_end(bp, r, plat, t_start);
 
+	/* A quit is bounded by its own deadline, counted from the quit command. */
+	pthread_mutex_lock(&plat->lock);
+	r->abort = plat->abort;
+	t_stop = plat->abort != ABORT_NONE ? plat->t_abort_ns : now_ns();
+	pthread_mutex_unlock(&plat->lock);
+	stop_deadline = t_stop + (uint64_t)(r->abort == ABORT_QUIT ? bp->quit_deadline_ms :
+					    BOOT_STOP_DEADLINE_MS) * 1000000ull;
+	r->stuck_threads = vcpu_group__stop(group, stop_deadline);
+	if (r->stuck_threads)
+		sample_stuck(r, group);
+	else
+		vcpu_group__join(group);
+	if (r->abort == ABORT_QUIT && !r->stuck_threads)
+		r->quit_latency_ns = now_ns() - t_stop;
+	/* a quit that came between boots ends this one before it starts */
+	r->quit_after_ns = r->abort == ABORT_QUIT && t_stop > t_start ? t_stop - t_start : 0;
 	hammer__stop(&hammer, &r->hammer);
-	r->stuck_threads = vcpu_group__stop(&group, now_ns() + BOOT_STOP_DEADLINE_MS * 1000000ull);
-	collect(r, plat, &group, t_start);
+	if (bp->ctl)
+		control_detach(bp->ctl, now_ns() + 1000000000ull);
+
+	collect(r, plat, group, t_start);
 	verdict_classify(r);
 
 	if ((r->cls != FC_PASS || bp->dump_registers) && !r->stuck_threads) {
 		/* every thread is out of the guest, so these ioctls cannot block */
-		for (i = 0; i < group.count; i++)
-			bp->ops->vcpu_brief(&group.vcpus[i], &r->vcpus[i].brief);
-		dump_registers(r, &group, bp->dump_registers);
+		gather_evidence(r, group, bp->dump_registers);
 	}
 
-	if (vcpu_group__destroy(&group)) {
+	if (vcpu_group__destroy(group)) {
 		/* a thread still runs in this VM: keep its memory and stop boot loops */
 		safe = false;
 		goto out_free;
 	}
 	platform__destroy(plat);
 out_vm:
-	vm__destroy(&vm);
+	vm__destroy(vm);
 out_classify:
 	if (r->setup_error[0])
 		verdict_classify(r);
-	free(plat);
+	free(live);
 out_free:
 	free(order);
 	return safe;

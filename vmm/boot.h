@@ -11,6 +11,9 @@
 #include "hammer.h"
 #include "protocol.h"
 #include "sync.h"
+#include "vcpu.h"
+
+struct control;
 #include "verdict.h"
 
 struct boot_params {
@@ -26,6 +29,11 @@ struct boot_params {
 	bool host_smm;
 	struct hammer_params hammer;	/* its seed is derived from the boot's */
 	bool dump_registers;		/* dump every vCPU, not only the evidence */
+	unsigned int storm_ms;		/* also added to the VMM's boot deadline */
+	int quit_at_ms;			/* quit this boot this long after start; -1: never */
+	unsigned int quit_deadline_ms;
+	enum kick_policy kick;
+	struct control *ctl;		/* the control plane, or NULL */
 };
 
 /* Bound from the stop request to every vCPU thread out of the guest. */
@@ -43,6 +51,6 @@ void boot_result_free(struct boot_result *r);
 
 /* The fw_cfg config file for a boot with these parameters. */
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, bool console);
+		      uint32_t tsc_khz, bool console, unsigned int storm_ms);
 
 #endif

@@ -2,11 +2,14 @@
 /* hvsmoke: the CLI. Parses, picks the accelerator, runs boots and reports. */
 #include "accel.h"
 #include "boot.h"
+#include "control.h"
+#include "qmp.h"
 #include "options.h"
 #include "report.h"
 #include "util.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "devices/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +32,8 @@ static uint8_t *firmware_load(const char *path, size_t *size)
 	struct stat st;
 	uint8_t *buf;
 	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused just below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		die(HV_EXIT_USAGE, "--firmware %s: %s", path, strerror(errno));
@@ -66,7 +70,7 @@ static int cmd_mkconfig(const struct hv_opts *o)
 	struct hvsmoke_cfg cfg;
 	FILE *f;
 
-	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(), o->console);
+	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(), o->console, o->storm_ms);
 	f = fopen(o->out_path, "wb");
 	if (!f || fwrite(&cfg, sizeof(cfg), 1, f) != 1 || fclose(f))
 		die(HV_EXIT_USAGE, "mkconfig: %s: %s", o->out_path, strerror(errno));
@@ -107,6 +111,18 @@ static void write_summaries(const struct hv_opts *o, const struct run_summary *s
 		die(HV_EXIT_USAGE, "--junit %s: %s", o->junit_path, strerror(errno));
 }
 
+static void check_writable(const char *path, const char *opt)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "a");
+	if (!f)
+		die(HV_EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
+	fclose(f);
+}
+
 static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
 {
 	s->verdict = "skip";
@@ -131,6 +147,10 @@ static int cmd_run(const struct hv_opts *o)
 	uint64_t t0, deadline = 0;
 	bool progress = show_progress(o);
 	bool plan_at_end;
+	struct control ctl;
+	struct qmp_server qmp;
+	char err[256];
+	uint64_t quit_rng;
 	unsigned int it;
 
 	if (o->firmware) {
@@ -141,14 +161,25 @@ static int cmd_run(const struct hv_opts *o)
 		bp.fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
 	}
 
+	/* a typo in an output path must cost nothing: check before any boot */
+	check_writable(o->json_path, "--json");
+	check_writable(o->junit_path, "--junit");
+
 	host_info_gather(&host, ops);
 	summary_init(&sum, ops->name, o->cpus, seed);
+	sum.sync_policy = sync_policy_name(o->sync_policy);
+	if (o->hammer_mode == HAMMER_HZ)
+		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%u", o->hammer_hz);
+	else
+		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%s",
+			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
+
 	if (!host.accel_ok) {
 		struct accel_caps c;
 		char why[160];
-		int err = ops->probe(&c, why, sizeof(why));
+		int perr = ops->probe(&c, why, sizeof(why));
 
-		if (err == -ENODEV || err == -ENOTSUP)
+		if (perr == -ENODEV || perr == -ENOTSUP)
 			return skip_run(o, &sum, &host);
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	}
@@ -157,7 +188,18 @@ static int cmd_run(const struct hv_opts *o)
 		    host.caps.max_vcpus);
 
 	vcpu__init_signals();
+	/* before any thread: SIGINT/SIGTERM go to the control thread only */
+	qmp_block_signals();
+	control_init(&ctl, o->cpus);
+	if (qmp_server_start(&qmp, &ctl, o->qmp_path, err, sizeof(err)))
+		die(HV_EXIT_USAGE, "%s", err);
+	quit_rng = seed ^ 0xa0761d6478bd642full;
+
 	bp.ops = ops;
+	bp.ctl = &ctl;
+	bp.storm_ms = o->storm_ms;
+	bp.quit_deadline_ms = o->quit_deadline_ms;
+	bp.kick = o->kick;
 	bp.cpus = o->cpus;
 	bp.boot_timeout_ms = o->boot_timeout_ms;
 	bp.console = o->console;
@@ -167,12 +209,6 @@ static int cmd_run(const struct hv_opts *o)
 	bp.hammer.hz = o->hammer_hz;
 	bp.hammer.aps_only = o->sync_aps_only;
 	bp.dump_registers = o->dump_registers;
-	sum.sync_policy = sync_policy_name(o->sync_policy);
-	if (o->hammer_mode == HAMMER_HZ)
-		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%u", o->hammer_hz);
-	else
-		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%s",
-			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
 
 	/* a plan up front is a promise: only when the boot count is known */
 	plan_at_end = o->duration_s || o->stop_on_failure;
@@ -188,11 +224,27 @@ static int cmd_run(const struct hv_opts *o)
 	for (it = 1;; it++) {
 		bool safe;
 
+		control_wait_unpaused(&ctl);
+		if (control_quitting(&ctl))
+			break;
 		if (o->duration_s ? now_ns() >= deadline : it > o->iterations)
 			break;
 		bp.iteration = it;
 		bp.seed = seed ^ (0x9e3779b97f4a7c15ull * it);
+		/*
+		 * A random quit lands anywhere in a boot: its storms (the BSP's
+		 * before INIT, each AP's after it is online) and the scan.
+		 */
+		bp.quit_at_ms = o->quit_at_ms == QUIT_AT_RANDOM ?
+				(int)(rng_next(&quit_rng) % (2 * o->storm_ms + 5)) : o->quit_at_ms;
 		safe = boot_run(&bp, r);
+		if (r->abort == ABORT_RESET && safe) {
+			printf("# boot %u: system_reset, running it again\n", it);
+			fflush(stdout);
+			control_take_reset(&ctl);
+			it--;
+			continue;
+		}
 		summary_add(&sum, r);
 		tap_boot(stdout, r);
 		if (o->dump_registers)
@@ -204,6 +256,8 @@ static int cmd_run(const struct hv_opts *o)
 			pr_err("a vCPU thread is stuck in the guest; no further boots in this process");
 			break;
 		}
+		if (control_quitting(&ctl))
+			break;
 		if (o->stop_on_failure && r->cls != FC_PASS)
 			break;
 	}
@@ -214,6 +268,13 @@ static int cmd_run(const struct hv_opts *o)
 		printf("# stopped early: %u of %u boots run\n", sum.iterations_run, o->iterations);
 	tap_footer(stdout, &sum, plan_at_end);
 	write_summaries(o, &sum, &host);
+	qmp_server_stop(&qmp);
+	if (sum.class_count[FC_QUIT_TIMEOUT]) {
+		/* threads are still in a guest: leave now, there is nothing to join */
+		fflush(NULL);
+		_exit(HV_EXIT_FAIL);
+	}
+	control_destroy(&ctl);
 
 	it = sum.failures_total;
 	boot_result_free(r);

@@ -3,6 +3,7 @@
 #include "options.h"
 #include "protocol.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,13 +17,16 @@ void opts_init(struct hv_opts *o)
 	o->cpus = OPT_DEFAULT_CPUS;
 	o->iterations = OPT_DEFAULT_ITERATIONS;
 	o->boot_timeout_ms = OPT_DEFAULT_BOOT_TIMEOUT_MS;
+	o->quit_at_ms = QUIT_AT_NEVER;
+	o->quit_deadline_ms = OPT_DEFAULT_QUIT_DEADLINE_MS;
+	o->kick = KICK_EXIT_REQUEST;
 }
 
 void opts_usage(FILE *f)
 {
 	fputs("usage: hvsmoke [run] [options]     run the smoke scenario; TAP 13 on stdout\n"
 	      "       hvsmoke info [--json]       host kernel, KVM API version and caps, CPU model\n"
-	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--console]\n"
+	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--console]\n"
 	      "                                   write the fw_cfg config file (for qemu -fw_cfg)\n"
 	      "options:\n"
 	      "  --accel kvm|auto          accelerator (default auto)\n"
@@ -40,6 +44,11 @@ void opts_usage(FILE *f)
 	      "  --sync-policy P           register write-back: fixed (default), legacy-smm, legacy-init\n"
 	      "  --sync-hammer off|max|HZ  sync every vCPU back to back, or HZ sweeps/s (default off)\n"
 	      "  --sync-targets all|aps    which vCPUs the hammer syncs (default all)\n"
+	      "  --storm MS                each CPU writes POST codes to port 0x80 for MS (default 0)\n"
+	      "  --quit-at never|MS|random quit each boot MS after it starts (random: from the seed)\n"
+	      "  --quit-deadline MS        bound from a quit to every vCPU thread out (default 500)\n"
+	      "  --kick exit-request|legacy-signal  how vCPUs are told to stop (default exit-request)\n"
+	      "  --qmp PATH                serve QMP on a UNIX socket (mode 0600)\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
 	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
 	      f);
@@ -64,7 +73,8 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* digits first: strtoull would quietly take a sign or leading space */
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -85,6 +95,8 @@ static const struct uint_opt uint_opts[] = {
 	{ "--iterations", offsetof(struct hv_opts, iterations), 1, 100000000 },
 	{ "--duration", offsetof(struct hv_opts, duration_s), 1, 7 * 86400 },
 	{ "--boot-timeout", offsetof(struct hv_opts, boot_timeout_ms), 10, 600000 },
+	{ "--quit-deadline", offsetof(struct hv_opts, quit_deadline_ms), 1, 600000 },
+	{ "--storm", offsetof(struct hv_opts, storm_ms), 0, 60000 },
 };
 
 static const char **str_opt(struct hv_opts *o, const char *name)
@@ -99,7 +111,32 @@ static const char **str_opt(struct hv_opts *o, const char *name)
 		return &o->junit_path;
 	if (!strcmp(name, "--out"))
 		return &o->out_path;
+	if (!strcmp(name, "--qmp"))
+		return &o->qmp_path;
 	return NULL;
+}
+
+/* Which options each subcommand takes; anything else there is a usage error. */
+static bool option_fits(enum hv_cmd cmd, const char *name)
+{
+	static const char *const common[] = { "-v", "--verbose", "-q", "--quiet", "-h", "--help",
+					      "--version", NULL };
+	static const char *const info[] = { "--accel", "--json", NULL };
+	static const char *const mkconfig[] = { "--out", "--cpus", "--boot-timeout", "--storm",
+						"--console", NULL };
+	const char *const *list;
+	unsigned int i;
+
+	for (i = 0; common[i]; i++)
+		if (!strcmp(name, common[i]))
+			return true;
+	if (cmd == CMD_RUN)
+		return strcmp(name, "--out") != 0;	/* unknown names are caught later */
+	list = cmd == CMD_INFO ? info : mkconfig;
+	for (i = 0; list[i]; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
 }
 
 int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errlen)
@@ -140,6 +177,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		} else {
 			snprintf(name, sizeof(name), "%s", a);
 		}
+		if (!option_fits(o->cmd, name))
+			return fail(err, errlen, "%s does not apply to '%s'", name,
+				    o->cmd == CMD_INFO ? "info" : o->cmd == CMD_MKCONFIG ? "mkconfig" : "run");
 
 		for (k = 0; k < sizeof(uint_opts) / sizeof(uint_opts[0]); k++) {
 			const struct uint_opt *u = &uint_opts[k];
@@ -205,6 +245,36 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			} else {
 				return fail(err, errlen, "--sync-targets: '%s' is not one of all, aps",
 					    val);
+			}
+			continue;
+		}
+
+		if (!strcmp(name, "--quit-at") || !strcmp(name, "--kick")) {
+			uint64_t v;
+
+			if (!val) {
+				if (i + 1 >= argc)
+					return fail(err, errlen, "%s needs a value", name);
+				val = argv[++i];
+			}
+			if (!strcmp(name, "--kick")) {
+				if (!strcmp(val, "exit-request"))
+					o->kick = KICK_EXIT_REQUEST;
+				else if (!strcmp(val, "legacy-signal"))
+					o->kick = KICK_LEGACY_SIGNAL;
+				else
+					return fail(err, errlen,
+						    "--kick: '%s' is not one of exit-request, legacy-signal",
+						    val);
+			} else if (!strcmp(val, "never")) {
+				o->quit_at_ms = QUIT_AT_NEVER;
+			} else if (!strcmp(val, "random")) {
+				o->quit_at_ms = QUIT_AT_RANDOM;
+			} else if (!parse_u64(val, 0, 600000, &v)) {
+				o->quit_at_ms = (int)v;
+			} else {
+				return fail(err, errlen,
+					    "--quit-at: '%s' is not never, random or 0..600000 ms", val);
 			}
 			continue;
 		}

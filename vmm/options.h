@@ -10,6 +10,11 @@
 
 #include "hammer.h"
 #include "sync.h"
+#include "vcpu.h"
+
+#define QUIT_AT_NEVER		(-1)
+#define QUIT_AT_RANDOM		(-2)
+#define OPT_DEFAULT_QUIT_DEADLINE_MS	500
 
 enum hv_cmd {
 	CMD_RUN,
@@ -32,6 +37,11 @@ struct hv_opts {
 	const char *json_path;
 	const char *junit_path;
 	const char *out_path;		/* mkconfig */
+	const char *qmp_path;		/* --qmp: the control socket */
+	int quit_at_ms;			/* QUIT_AT_NEVER, QUIT_AT_RANDOM or ms after start */
+	unsigned int quit_deadline_ms;
+	unsigned int storm_ms;		/* POST-code storm per CPU; 0: none */
+	enum kick_policy kick;
 	bool stop_on_failure;
 	bool json;			/* info --json */
 	bool console;			/* guest text console to stderr */

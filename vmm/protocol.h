@@ -45,7 +45,8 @@ enum fw_phase {
 	PHASE_LAPIC_ON	= 3,	/* BSP LAPIC software-enabled */
 	PHASE_INIT_SENT	= 4,
 	PHASE_SIPI_SENT	= 5,	/* both SIPIs sent */
-	PHASE_MAX	= PHASE_SIPI_SENT,
+	PHASE_STORM	= 6,	/* the BSP's pre-INIT POST-code storm is over */
+	PHASE_MAX	= PHASE_STORM,
 };
 
 enum fw_error {
@@ -86,7 +87,9 @@ struct hvsmoke_cfg {
 	uint32_t flags;
 	uint32_t expected_cpus;		/* 0: use FW_CFG_NB_CPUS */
 	uint64_t scan_deadline_tsc;	/* TSC ticks the BSP waits for APs; 0: default */
-	uint32_t reserved[2];
+	uint64_t storm_tsc;		/* TSC ticks each CPU writes POST codes to port 0x80:
+					 * the BSP before INIT and while it waits, each AP
+					 * after it reports online; 0: no storm */
 } __attribute__((packed));
 
 #define HVSMOKE_CFG_SIZE	32

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* TAP, JSON and JUnit writers, plus the host facts every report carries. */
 #include "report.h"
+#include "devices/platform.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -126,22 +127,40 @@ static void evidence_line(char *buf, size_t len, const struct boot_result *r, un
 {
 	const struct vcpu_report *v = &r->vcpus[i];
 	const struct vcpu_brief *b = &v->brief;
+	char sipi[8];
 
+	if (v->stuck) {
+		snprintf(buf, len,
+			 "vcpu %u: still in the guest: exits=%llu at the deadline, %llu 10 ms later (io_exits=%llu)",
+			 i, (unsigned long long)v->exits_at_deadline,
+			 (unsigned long long)v->exits_10ms_later, (unsigned long long)v->io_exits);
+		return;
+	}
 	if (!b->valid) {
 		snprintf(buf, len, "vcpu %u: reports=%u (state unavailable) exits=%llu", i,
 			 r->log.online[i], (unsigned long long)v->exits);
 		return;
 	}
+	if (b->sipi_valid)
+		snprintf(sipi, sizeof(sipi), "0x%02x", b->sipi_vector);
+	else
+		snprintf(sipi, sizeof(sipi), "n/a");	/* KVM does not report it */
 	snprintf(buf, len,
-		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%d sipi_vector=0x%02x smm=%d exits=%llu",
+		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%d sipi_vector=%s smm=%d exits=%llu",
 		 i, r->log.online[i], mp_state_name(b->mp_state), b->cs, (unsigned long long)b->rip,
-		 (unsigned long long)b->cs_base, b->init_pending, b->sipi_vector, b->smm,
+		 (unsigned long long)b->cs_base, b->init_pending, sipi, b->smm,
 		 (unsigned long long)v->exits);
 }
 
 void summary_add(struct run_summary *s, const struct boot_result *r)
 {
-	s->iterations_run++;
+	if (s->iterations_run == s->classes_cap) {
+		s->classes_cap = s->classes_cap ? s->classes_cap * 2 : 1024;
+		s->classes = realloc(s->classes, s->classes_cap);
+		if (!s->classes)
+			die(HV_EXIT_USAGE, "out of memory");
+	}
+	s->classes[s->iterations_run++] = (uint8_t)r->cls;
 	s->class_count[r->cls]++;
 	s->syncs += r->hammer.syncs;
 	s->sweeps += r->hammer.sweeps;
@@ -152,14 +171,12 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 		s->first_failure_iteration = r->iteration;
 		s->first_failure_s = (double)(now_ns() - s->t_start_ns) / 1e9;
 	}
-	if (r->completion >= 0 && r->boot_ns) {
-		if (s->nboot_us == s->boot_us_cap) {
-			s->boot_us_cap = s->boot_us_cap ? s->boot_us_cap * 2 : 1024;
-			s->boot_us = realloc(s->boot_us, s->boot_us_cap * sizeof(*s->boot_us));
-			if (!s->boot_us)
-				die(HV_EXIT_USAGE, "out of memory");
-		}
-		s->boot_us[s->nboot_us++] = (uint32_t)(r->boot_ns / 1000);
+	if (r->completion >= 0 && r->boot_ns)
+		samples_add(&s->boot_us, r->boot_ns / 1000);
+	if (r->abort == ABORT_QUIT) {
+		s->quits++;
+		if (!r->stuck_threads)
+			samples_add(&s->quit_us, r->quit_latency_ns / 1000);
 	}
 	if (r->cls == FC_PASS) {
 		s->passed++;
@@ -193,9 +210,13 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 
 void summary_free(struct run_summary *s)
 {
-	free(s->boot_us);
+	free(s->boot_us.v);
+	free(s->quit_us.v);
 	free(s->failures);
-	s->boot_us = NULL;
+	free(s->classes);
+	s->classes = NULL;
+	s->boot_us.v = NULL;
+	s->quit_us.v = NULL;
 	s->failures = NULL;
 }
 
@@ -206,22 +227,32 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-uint32_t summary_percentile(const struct run_summary *s, double p)
+void samples_add(struct samples *s, uint64_t us)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			die(HV_EXIT_USAGE, "out of memory");
+	}
+	s->v[s->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+uint32_t samples_percentile(const struct samples *s, double p)
 {
 	uint32_t *sorted;
 	size_t idx;
 	uint32_t v;
 
-	if (!s->nboot_us)
+	if (!s->n)
 		return 0;
-	sorted = xzalloc(s->nboot_us * sizeof(*sorted));
-	memcpy(sorted, s->boot_us, s->nboot_us * sizeof(*sorted));
-	qsort(sorted, s->nboot_us, sizeof(*sorted), cmp_u32);
-	/* nearest-rank */
-	idx = (size_t)((p / 100.0) * (double)s->nboot_us + 0.999999);
+	sorted = xzalloc(s->n * sizeof(*sorted));
+	memcpy(sorted, s->v, s->n * sizeof(*sorted));
+	qsort(sorted, s->n, sizeof(*sorted), cmp_u32);
+	idx = (size_t)((p / 100.0) * (double)s->n + 0.999999);
 	idx = idx ? idx - 1 : 0;
-	if (idx >= s->nboot_us)
-		idx = s->nboot_us - 1;
+	if (idx >= s->n)
+		idx = s->n - 1;
 	v = sorted[idx];
 	free(sorted);
 	return v;
@@ -274,6 +305,13 @@ void tap_boot(FILE *f, const struct boot_result *r)
 	for (i = 0; i < r->ncpus; i++)
 		if (r->log.online[i] && !(r->log.boot_seen && i == r->log.bsp_apic))
 			online++;
+	if (r->cls == FC_PASS && r->abort == ABORT_QUIT && r->completion < 0) {
+		fprintf(f, "ok %u - boot %u: quit %s after %llu us, all %u vCPU threads out in %llu us\n",
+			r->iteration, r->iteration, r->quit_internal ? "(--quit-at)" : "(monitor)",
+			(unsigned long long)(r->quit_after_ns / 1000), r->ncpus,
+			(unsigned long long)(r->quit_latency_ns / 1000));
+		return;
+	}
 	if (r->cls == FC_PASS) {
 		fprintf(f, "ok %u - boot %u: %u/%u CPUs online, %llu us\n", r->iteration,
 			r->iteration, online, r->ncpus, (unsigned long long)(r->boot_ns / 1000));
@@ -323,9 +361,15 @@ void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 		fprintf(f, "\n# sync hammer %s, policy %s: %llu syncs, %.0f sweeps/s",
 			s->sync_hammer, s->sync_policy, (unsigned long long)s->syncs,
 			sync_rate_hz(s));
+	if (s->quit_us.n)
+		fprintf(f, "\n# %u quits (%zu on time): quit_latency_us p50=%u p99=%u max=%u",
+			s->quits, s->quit_us.n, samples_percentile(&s->quit_us, 50),
+			samples_percentile(&s->quit_us, 99), samples_percentile(&s->quit_us, 100));
+	else if (s->quits)
+		fprintf(f, "\n# %u quits, none on time", s->quits);
 	fprintf(f, "\n# boot_us p50=%u p90=%u p99=%u max=%u; %.1f boots/s\n",
-		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
-		summary_percentile(s, 100),
+		samples_percentile(&s->boot_us, 50), samples_percentile(&s->boot_us, 90), samples_percentile(&s->boot_us, 99),
+		samples_percentile(&s->boot_us, 100),
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
 	fflush(f);
 }
@@ -362,8 +406,8 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 	}
 	fprintf(f, "%s],\n", s->nfailures ? "\n  " : "");
 	fprintf(f, "  \"boot_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu},\n",
-		summary_percentile(s, 50), summary_percentile(s, 90), summary_percentile(s, 99),
-		summary_percentile(s, 100), s->nboot_us);
+		samples_percentile(&s->boot_us, 50), samples_percentile(&s->boot_us, 90), samples_percentile(&s->boot_us, 99),
+		samples_percentile(&s->boot_us, 100), s->boot_us.n);
 	fprintf(f, "  \"sync_policy\": \"%s\",\n  \"sync_hammer\": \"%s\",\n", s->sync_policy,
 		s->sync_hammer);
 	fprintf(f, "  \"syncs\": %llu,\n  \"sync_rate_hz\": %.1f,\n  \"syncs_per_s\": %.1f,\n",
@@ -371,6 +415,10 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0);
 	fprintf(f, "  \"sync_timeouts\": %llu,\n  \"legacy_inits\": %llu,\n",
 		(unsigned long long)s->sync_timeouts, (unsigned long long)s->legacy_inits);
+	fprintf(f, "  \"quits\": %u,\n  \"quit_latency_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu},\n",
+		s->quits, samples_percentile(&s->quit_us, 50), samples_percentile(&s->quit_us, 90),
+		samples_percentile(&s->quit_us, 99), samples_percentile(&s->quit_us, 100),
+		s->quit_us.n);
 	if (s->first_failure_iteration)
 		fprintf(f, "  \"first_failure\": {\"iteration\": %u, \"seconds\": %.3f},\n",
 			s->first_failure_iteration, s->first_failure_s);
@@ -431,8 +479,15 @@ int junit_write(const char *path, const struct run_summary *s)
 			fr = &s->failures[next++];
 		fprintf(f, "  <testcase classname=\"hvsmoke.%s.cpus%u\" name=\"boot %u\"", s->accel,
 			s->cpus, it);
-		if (!fr) {
+		if (!fr && s->classes[it - 1] == FC_PASS) {
 			fputs("/>\n", f);
+			continue;
+		}
+		if (!fr) {
+			/* past REPORT_MAX_FAILURES only the class was kept */
+			fprintf(f, "><failure type=\"%s\" message=\"details not kept (more than %d failures)\"/></testcase>\n",
+				fail_class_name((enum fail_class)s->classes[it - 1]),
+				REPORT_MAX_FAILURES);
 			continue;
 		}
 		fprintf(f, "><failure type=\"%s\" message=\"", fail_class_name(fr->cls));

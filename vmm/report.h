@@ -29,6 +29,17 @@ struct host_info {
 	struct accel_caps caps;
 };
 
+/* A growable list of microsecond samples for percentiles. */
+struct samples {
+	uint32_t *v;
+	size_t n;
+	size_t cap;
+};
+
+void samples_add(struct samples *s, uint64_t us);
+/* Nearest-rank percentile, p in [0,100]; 0 with no samples. */
+uint32_t samples_percentile(const struct samples *s, double p);
+
 struct run_summary {
 	const char *accel;
 	unsigned int cpus;
@@ -36,9 +47,11 @@ struct run_summary {
 	unsigned int iterations_run;
 	unsigned int passed;
 	unsigned int class_count[FC_COUNT];
-	uint32_t *boot_us;		/* one per boot that completed */
-	size_t nboot_us;
-	size_t boot_us_cap;
+	struct samples boot_us;		/* one per boot that completed */
+	struct samples quit_us;		/* one per quit: quit -> all vCPU threads joined */
+	unsigned int quits;
+	uint8_t *classes;		/* one enum fail_class per boot run */
+	size_t classes_cap;
 	struct failure_rec *failures;
 	size_t nfailures;		/* stored */
 	unsigned int failures_total;
@@ -63,8 +76,6 @@ void host_info_print(FILE *f, const struct host_info *h, bool json);
 void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed);
 void summary_add(struct run_summary *s, const struct boot_result *r);
 void summary_free(struct run_summary *s);
-/* p in [0,100] over the recorded boot times; 0 with no samples. */
-uint32_t summary_percentile(const struct run_summary *s, double p);
 
 void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned);
 void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end);

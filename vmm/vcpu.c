@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SIG_KICK		SIGUSR1
 #define KICK_RESEND_NS		200000ull	/* resend the signal until acknowledged */
+#define PARK_SLICE_NS		50000000ull	/* a parked thread re-checks this often */
 
 static void kick_handler(int sig)
 {
@@ -27,7 +29,12 @@ void vcpu__init_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: the run ioctl must come back */
+	/*
+	 * KVM_RUN returns -EINTR on a pending signal whatever the flags say
+	 * (it is never restarted); SA_RESTART keeps the kick from cutting
+	 * short a vCPU thread's ordinary writes, such as console text.
+	 */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIG_KICK, &sa, NULL);
 }
 
@@ -62,10 +69,46 @@ static void kick_thread(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, SIG_KICK);
 }
 
+/* Wake a thread parked by a pause. */
+static void wake_parked(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->work_lock);
+	pthread_cond_broadcast(&vcpu->work_cond);
+	pthread_mutex_unlock(&vcpu->work_lock);
+}
+
 void vcpu__kick(struct vcpu *vcpu)
 {
 	atomic_store(&vcpu->exit_request, true);
+	if (vcpu->kick_policy == KICK_LEGACY_SIGNAL) {
+		/* the known-bad kick: one bare signal, no immediate_exit */
+		if (atomic_load(&vcpu->thread_started) && !atomic_load(&vcpu->exited))
+			pthread_kill(vcpu->thread, SIG_KICK);
+	} else {
+		kick_thread(vcpu);
+	}
+	wake_parked(vcpu);
+}
+
+void vcpu__poke(struct vcpu *vcpu)
+{
 	kick_thread(vcpu);
+	wake_parked(vcpu);
+}
+
+static bool vcpu_paused(struct vcpu *vcpu)
+{
+	return vcpu->pause && atomic_load(vcpu->pause);
+}
+
+/* Sit out a pause; work and exit requests still get through. */
+static void park(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->work_lock);
+	while (vcpu_paused(vcpu) && !atomic_load(&vcpu->exit_request) &&
+	       !atomic_load(&vcpu->work_pending))
+		timed_wait_until(&vcpu->work_cond, &vcpu->work_lock, now_ns() + PARK_SLICE_NS);
+	pthread_mutex_unlock(&vcpu->work_lock);
 }
 
 int vcpu__run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void *arg,
@@ -85,6 +128,7 @@ int vcpu__run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void *arg
 		vcpu->work_head = &w;
 	vcpu->work_tail = &w;
 	atomic_store(&vcpu->work_pending, true);
+	pthread_cond_broadcast(&vcpu->work_cond);	/* a parked thread serves work too */
 
 	while (w.state == WORK_QUEUED || w.state == WORK_RUNNING) {
 		uint64_t now = now_ns(), until = now + KICK_RESEND_NS;
@@ -163,22 +207,34 @@ static void *vcpu_thread(void *arg)
 	 * An exit to userspace for port or MMIO I/O is finished only by the
 	 * next entry (KVM completes the instruction then). Until that entry the
 	 * vCPU's registers are not consistent, so no state may be read or
-	 * written: with work waiting, enter once more with the kick armed,
-	 * which completes the I/O and returns at once.
+	 * written and no request acted on: with a request waiting, enter once
+	 * more with the kick armed, which completes the I/O and returns at once.
+	 *
+	 * The legacy-signal policy leaves out exactly that for the exit
+	 * request: it is looked at only after an exit that was not I/O, so a
+	 * kick whose signal lands between two I/O exits is lost (seed 002).
 	 */
+	bool legacy = vcpu->kick_policy == KICK_LEGACY_SIGNAL;
 	bool io_pending = false;
 
+	atomic_store(&vcpu->tid, (int)gettid());
 	for (;;) {
 		int r;
 
 		ops->vcpu_disarm_kick(vcpu);
-		if (atomic_load(&vcpu->exit_request) && !io_pending)
-			break;
-		if (atomic_load(&vcpu->work_pending) && !io_pending)
-			process_work(vcpu);
+		if (!io_pending) {
+			if (atomic_load(&vcpu->exit_request))
+				break;
+			if (atomic_load(&vcpu->work_pending))
+				process_work(vcpu);
+			if (vcpu_paused(vcpu)) {
+				park(vcpu);
+				continue;
+			}
+		}
 		sync_before_entry(vcpu);
-		if (io_pending && (atomic_load(&vcpu->exit_request) ||
-				   atomic_load(&vcpu->work_pending)))
+		if (io_pending && (atomic_load(&vcpu->work_pending) || vcpu_paused(vcpu) ||
+				   (!legacy && atomic_load(&vcpu->exit_request))))
 			ops->vcpu_arm_kick(vcpu);
 
 		atomic_fetch_add_explicit(&vcpu->stats.entries, 1, memory_order_relaxed);
@@ -277,7 +333,10 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 			struct vcpu *v = &g->vcpus[i];
 
 			if (atomic_load(&v->thread_started) && !atomic_load(&v->exited)) {
-				vcpu__kick(v);
+				/* the legacy policy gets its one signal, never a resend */
+				if (v->kick_policy != KICK_LEGACY_SIGNAL || !v->kicked)
+					vcpu__kick(v);
+				v->kicked = true;
 				inside++;
 			}
 		}
@@ -295,6 +354,20 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 			timed_wait_until(&g->cond, &g->lock, until < deadline_ns ? until : deadline_ns);
 		}
 		pthread_mutex_unlock(&g->lock);
+	}
+}
+
+void vcpu_group__join(struct vcpu_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (atomic_load(&v->thread_started) && atomic_load(&v->exited) && !v->joined) {
+			pthread_join(v->thread, NULL);
+			v->joined = true;
+		}
 	}
 }
 
@@ -317,7 +390,7 @@ unsigned int vcpu_group__destroy(struct vcpu_group *g)
 	for (i = 0; i < g->count; i++) {
 		struct vcpu *v = &g->vcpus[i];
 
-		if (atomic_load(&v->thread_started))
+		if (atomic_load(&v->thread_started) && !v->joined)
 			pthread_join(v->thread, NULL);
 		v->vm->ops->vcpu_destroy(v);
 		pthread_cond_destroy(&v->work_cond);

@@ -31,6 +31,11 @@ struct vcpu_hooks {
 	void *ctx;
 };
 
+enum kick_policy {
+	KICK_EXIT_REQUEST,	/* request checked before every entry, immediate_exit, resend */
+	KICK_LEGACY_SIGNAL,	/* one bare signal; request checked only after non-I/O exits */
+};
+
 struct vcpu_stats {
 	atomic_uint_fast64_t entries;
 	atomic_uint_fast64_t exits;
@@ -57,8 +62,12 @@ struct vcpu {
 	pthread_t thread;
 	atomic_bool thread_started;
 	atomic_bool exit_request;
-	atomic_bool in_loop;		/* between thread start and loop exit */
 	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
+	atomic_int tid;			/* the thread's kernel TID, once it runs */
+	enum kick_policy kick_policy;
+	bool kicked;			/* the stopper has kicked it (main thread only) */
+	bool joined;
+	const atomic_bool *pause;	/* the machine's pause flag, or NULL */
 	struct vcpu_stats stats;
 
 	/* queued work (sync requests); closed when the thread leaves its loop */
@@ -93,6 +102,8 @@ int vcpu_group__start(struct vcpu_group *g, const unsigned int *order, char *err
  * resent until each thread acknowledges. Returns how many are still inside.
  */
 unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns);
+/* Join every thread that has left its loop (they are only returning). */
+void vcpu_group__join(struct vcpu_group *g);
 /*
  * Join the threads and release the accelerator state. If a thread never left
  * the guest, nothing is freed and the count of such threads is returned: the
@@ -101,6 +112,8 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns);
 unsigned int vcpu_group__destroy(struct vcpu_group *g);
 
 void vcpu__kick(struct vcpu *vcpu);
+/* Bring the thread out of the guest (or a pause) to look at its flags. */
+void vcpu__poke(struct vcpu *vcpu);
 /*
  * Run fn(vcpu, arg) on the vCPU's thread before its next entry and wait for
  * it, kicking until the thread picks it up. 0 when it ran, -ETIMEDOUT if it

@@ -6,6 +6,7 @@
  * an AP missing is still a failure.
  */
 #include "verdict.h"
+#include "devices/platform.h"
 #include "protocol.h"
 
 #include <stdio.h>
@@ -19,6 +20,7 @@ static const char *const class_names[FC_COUNT] = {
 	[FC_BOOT_TIMEOUT] = "boot-timeout",
 	[FC_GUEST_CRASH] = "guest-crash",
 	[FC_VMM_ERROR] = "vmm-error",
+	[FC_QUIT_TIMEOUT] = "quit-timeout",
 };
 
 const char *fail_class_name(enum fail_class cls)
@@ -112,14 +114,27 @@ void verdict_classify(struct boot_result *r)
 	r->cls = FC_PASS;
 	r->detail[0] = '\0';
 
-	if (r->setup_error[0] || r->stuck_threads) {
+	if (r->stuck_threads) {
+		unsigned int i;
+
+		/* the stuck ones were marked when they were sampled */
+		r->cls = FC_QUIT_TIMEOUT;
+		snprintf(r->detail, sizeof(r->detail),
+			 "%u vCPU thread(s) still in the guest at the deadline after %s: vcpu ",
+			 r->stuck_threads, r->abort == ABORT_QUIT ? "the quit" :
+			 "the end-of-boot stop");
+		for (i = 0; i < r->ncpus; i++)
+			if (r->vcpus[i].stuck) {
+				size_t used = strlen(r->detail);
+
+				snprintf(r->detail + used, sizeof(r->detail) - used, "%s%u",
+					 r->detail[used - 1] == ' ' ? "" : ",", i);
+			}
+		return;
+	}
+	if (r->setup_error[0]) {
 		r->cls = FC_VMM_ERROR;
-		if (r->stuck_threads)
-			snprintf(r->detail, sizeof(r->detail),
-				 "%u vCPU thread(s) never left the guest after the stop request",
-				 r->stuck_threads);
-		else
-			snprintf(r->detail, sizeof(r->detail), "%s", r->setup_error);
+		snprintf(r->detail, sizeof(r->detail), "%s", r->setup_error);
 		mark_all(r);
 		return;
 	}
@@ -139,6 +154,21 @@ void verdict_classify(struct boot_result *r)
 		mark_all(r);
 		return;
 	}
+	if (log->boot_seen && log->expected != r->ncpus) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail),
+			 "firmware expected %u CPUs but the VM has %u (fw_cfg/config mismatch)",
+			 log->expected, r->ncpus);
+		r->vcpus[0].evidence = true;
+		return;
+	}
+	if (r->completion == DONE_CONFIG) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail), "firmware rejected its config (error %u)",
+			 log->last_error);
+		r->vcpus[0].evidence = true;
+		return;
+	}
 	if (r->crash_vcpu >= 0) {
 		r->cls = FC_GUEST_CRASH;
 		snprintf(r->detail, sizeof(r->detail), "vCPU %d: %s (exit reason %u, detail 0x%llx)",
@@ -154,17 +184,29 @@ void verdict_classify(struct boot_result *r)
 		mark_all(r);
 		return;
 	}
-	if (log->boot_seen && log->expected != r->ncpus) {
-		r->cls = FC_VMM_ERROR;
-		snprintf(r->detail, sizeof(r->detail),
-			 "firmware expected %u CPUs but the VM has %u (fw_cfg/config mismatch)",
-			 log->expected, r->ncpus);
+	if (r->completion == DONE_ICR) {
+		r->cls = FC_GUEST_CRASH;
+		snprintf(r->detail, sizeof(r->detail), "the BSP's ICR never became idle");
+		r->vcpus[0].evidence = true;
 		return;
 	}
-	if (r->completion == DONE_CONFIG) {
-		r->cls = FC_VMM_ERROR;
-		snprintf(r->detail, sizeof(r->detail), "firmware rejected its config (error %u)",
-			 log->last_error);
+	if (r->completion >= 0 && (r->completion < DONE_PASS || r->completion > DONE_ICR)) {
+		r->cls = FC_GUEST_CRASH;
+		snprintf(r->detail, sizeof(r->detail), "unknown completion code 0x%02x",
+			 r->completion);
+		mark_all(r);
+		return;
+	}
+
+	if (r->abort == ABORT_QUIT && r->completion < 0) {
+		/* cut short on purpose: only what already went wrong counts */
+		if (mark(r, pick_reset)) {
+			r->cls = FC_AP_RESET;
+			snprintf(r->detail, sizeof(r->detail), "an AP ran the reset vector before the quit");
+		} else if (mark(r, pick_dup)) {
+			r->cls = FC_AP_DUPLICATE;
+			snprintf(r->detail, sizeof(r->detail), "an AP reported twice before the quit");
+		}
 		return;
 	}
 
@@ -197,12 +239,6 @@ void verdict_classify(struct boot_result *r)
 		snprintf(r->detail, sizeof(r->detail),
 			 "all APs online but no completion code before the VMM deadline");
 		mark_all(r);
-		return;
-	}
-	if (r->completion == DONE_ICR) {
-		r->cls = FC_GUEST_CRASH;
-		snprintf(r->detail, sizeof(r->detail), "the BSP's ICR never became idle");
-		r->vcpus[0].evidence = true;
 		return;
 	}
 	if (r->completion != DONE_PASS) {

@@ -18,6 +18,7 @@ enum fail_class {
 	FC_BOOT_TIMEOUT,
 	FC_GUEST_CRASH,
 	FC_VMM_ERROR,
+	FC_QUIT_TIMEOUT,
 	FC_COUNT,
 };
 
@@ -28,6 +29,9 @@ struct vcpu_report {
 	uint64_t io_exits;
 	uint64_t eintr;
 	bool evidence;			/* the verdict points at this vCPU */
+	bool stuck;			/* its thread never left the guest after the stop */
+	uint64_t exits_at_deadline;	/* when stuck: its exit count, and 10 ms later */
+	uint64_t exits_10ms_later;
 };
 
 struct boot_result {
@@ -45,6 +49,10 @@ struct boot_result {
 	int vmm_error_vcpu;
 	char setup_error[160];		/* the VM could not be built or torn down */
 	unsigned int stuck_threads;	/* vCPU threads that never left the guest */
+	int abort;			/* enum platform_abort: quit or reset from outside */
+	bool quit_internal;		/* the quit was this boot's --quit-at */
+	uint64_t quit_after_ns;		/* threads started -> quit */
+	uint64_t quit_latency_ns;	/* quit -> every vCPU thread joined */
 	uint64_t post_writes;
 	uint64_t unhandled_io;
 	struct vcpu_report *vcpus;	/* ncpus entries */

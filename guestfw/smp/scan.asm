@@ -9,7 +9,7 @@
 %define APIC_ID_SLOTS		256		; bits in SH_BITMAP
 
 global smp_send_ipis, smp_wait, smp_report
-extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags
+extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags, fw_storm
 extern ev_send, ev_bsp, con_puts, con_dec
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -89,6 +89,14 @@ smp_wait:
 	cmp	[SH_ONLINE_COUNT], ebx
 	jae	.ret
 	pause
+	; the storm goes on while the BSP waits: quits land mid-scan too
+	cmp	dword [fw_storm], 0
+	jne	.storm
+	cmp	dword [fw_storm + 4], 0
+	je	.no_storm
+.storm:
+	out	PORT_POST, al
+.no_storm:
 	rdtsc
 	sub	eax, edi
 	sbb	edx, esi

@@ -2,6 +2,7 @@
 ; AP startup: real-mode trampoline (copied to TRAMP_BASE) and the 32-bit
 ; check-in that marks the AP online exactly once.
 %include "hvsmoke.inc"
+%include "storm.inc"
 
 %define SEL_CODE32	0x08
 %define SEL_DATA32	0x10
@@ -9,7 +10,7 @@
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
 
-extern fw_gdt, fw_gdt_limit
+extern fw_gdt, fw_gdt_limit, fw_storm
 
 ; ---------------------------------------------------------------------------
 ; Linked at TRAMP_BASE; SIPI enters it at CS=TRAMP_BASE>>4, IP=0.
@@ -65,6 +66,8 @@ ap_entry32:
 	; VM) with this AP's report still in flight. After the bit, too, so
 	; the BSP's count check implies the bitmap.
 	lock inc dword [SH_ONLINE_COUNT]
+	; The storm continues on each AP while the BSP scans for the others.
+	POST_STORM
 	jmp	.park
 
 .duplicate:

@@ -58,6 +58,13 @@ static void test_forms(void)
 		    o.hammer_hz == 1000 && o.sync_aps_only && o.dump_registers, "sync options");
 	TEST_ASSERT(parse(&o, err, ARGS("--sync-hammer", "max")) == 0, "%s", err);
 	TEST_ASSERT(o.hammer_mode == HAMMER_MAX && o.sync_policy == SYNC_POLICY_FIXED, "max/fixed");
+	TEST_ASSERT(parse(&o, err, ARGS("--storm", "5", "--quit-at", "random", "--kick",
+					"legacy-signal", "--quit-deadline=250", "--qmp", "/tmp/q")) == 0,
+		    "%s", err);
+	TEST_ASSERT(o.storm_ms == 5 && o.quit_at_ms == QUIT_AT_RANDOM && o.kick == KICK_LEGACY_SIGNAL &&
+		    o.quit_deadline_ms == 250 && !strcmp(o.qmp_path, "/tmp/q"), "quit options");
+	TEST_ASSERT(parse(&o, err, ARGS("--quit-at", "0")) == 0 && o.quit_at_ms == 0, "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "c", "--storm", "3")) == 0, "%s", err);
 	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "255")) == 0, "%s", err);
 	TEST_ASSERT(parse(&o, err, ARGS("--seed", "18446744073709551615")) == 0, "%s", err);
 	TEST_ASSERT(o.seed == UINT64_MAX, "max seed");
@@ -91,6 +98,15 @@ static void test_bad(void)
 		ARGS("--sync-hammer", "-5"),
 		ARGS("--sync-targets", "bsp"),
 		ARGS("--sync-policy"),
+		ARGS("info", "--cpus", "4"),
+		ARGS("run", "--out", "x"),
+		ARGS("mkconfig", "--out", "x", "--iterations", "3"),
+		ARGS("--cpus", "\t4"),
+		ARGS("--cpus", " 4"),
+		ARGS("--storm", "60001"),
+		ARGS("--quit-at", "soon"),
+		ARGS("--quit-deadline", "0"),
+		ARGS("--kick", "gentle"),
 	};
 	struct hv_opts o;
 	char err[256];

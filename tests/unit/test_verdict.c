@@ -4,6 +4,7 @@
  * trusts the VMM's own counts over the firmware's code, and points the
  * evidence at the right vCPUs.
  */
+#include "../../vmm/devices/platform.h"
 #include "../../vmm/protocol.h"
 #include "../../vmm/verdict.h"
 #include "unit.h"
@@ -109,7 +110,8 @@ static void test_precedence(void)
 	good_boot(&r);
 	r.stuck_threads = 1;
 	verdict_classify(&r);
-	TEST_ASSERT(r.cls == FC_VMM_ERROR, "stuck thread: %s", fail_class_name(r.cls));
+	TEST_ASSERT(r.cls == FC_QUIT_TIMEOUT && strstr(r.detail, "end-of-boot stop"),
+		    "stuck thread: %s %s", fail_class_name(r.cls), r.detail);
 }
 
 static void test_timeout_and_protocol(void)
@@ -141,11 +143,71 @@ static void test_timeout_and_protocol(void)
 		    fail_class_name(r.cls));
 }
 
+static void test_completion_codes(void)
+{
+	struct boot_result r;
+	unsigned int i;
+
+	/* an ICR stuck before INIT leaves every AP missing: the ICR is the diagnosis */
+	good_boot(&r);
+	for (i = 1; i < NCPUS; i++)
+		r.log.online[i] = 0;
+	r.log.scan_done = false;
+	r.completion = DONE_ICR;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_GUEST_CRASH && strstr(r.detail, "ICR"), "ICR: %s %s",
+		    fail_class_name(r.cls), r.detail);
+
+	good_boot(&r);
+	r.completion = 0x42;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_GUEST_CRASH && strstr(r.detail, "0x42"), "unknown code: %s %s",
+		    fail_class_name(r.cls), r.detail);
+
+	good_boot(&r);
+	r.completion = DONE_CONFIG;
+	r.crash_vcpu = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_VMM_ERROR && reports[0].evidence, "config: %s",
+		    fail_class_name(r.cls));
+}
+
+static void test_quit(void)
+{
+	struct boot_result r;
+
+	/* a quit before completion is not a missing AP */
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.completion = -1;
+	r.log.online[2] = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_PASS, "quit cut short: %s", fail_class_name(r.cls));
+
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.completion = -1;
+	r.log.reset[1] = 1;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_RESET, "what went wrong before the quit still counts: %s",
+		    fail_class_name(r.cls));
+
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.stuck_threads = 1;
+	reports[3].stuck = true;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_QUIT_TIMEOUT && strstr(r.detail, "after the quit: vcpu 3"),
+		    "quit-timeout: %s %s", fail_class_name(r.cls), r.detail);
+}
+
 int main(void)
 {
 	test_pass();
 	test_missing();
 	test_precedence();
 	test_timeout_and_protocol();
+	test_completion_codes();
+	test_quit();
 	return unit_done("test_verdict");
 }

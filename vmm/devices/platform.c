@@ -192,6 +192,17 @@ void platform__run_failed(void *ctx, struct vcpu *vcpu, int err)
 	pthread_mutex_unlock(&p->lock);
 }
 
+void platform__abort(struct platform *p, enum platform_abort why, uint64_t t_ns)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->abort == ABORT_NONE) {
+		p->abort = why;
+		p->t_abort_ns = t_ns;
+	}
+	finish_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
 bool platform__wait(struct platform *p, uint64_t deadline_ns)
 {
 	bool done;

@@ -17,6 +17,12 @@
 #include "events.h"
 #include "fwcfg.h"
 
+enum platform_abort {
+	ABORT_NONE,
+	ABORT_QUIT,	/* quit: the vCPU threads must all be out by the quit deadline */
+	ABORT_RESET,	/* system_reset: this boot is dropped and run again */
+};
+
 struct platform {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* "finished" changed; CLOCK_MONOTONIC */
@@ -37,6 +43,9 @@ struct platform {
 	int vmm_error;			/* -errno from the run ioctl; 0: none */
 	int vmm_error_vcpu;
 
+	enum platform_abort abort;	/* the boot was ended from outside */
+	uint64_t t_abort_ns;
+
 	atomic_uint_fast64_t post_writes;
 	atomic_uint_fast64_t unhandled_io;
 	atomic_uint_fast64_t mmio_exits;
@@ -48,6 +57,9 @@ void platform__destroy(struct platform *p);
 
 enum vcpu_action platform__handle_exit(void *ctx, struct vcpu *vcpu, struct vcpu_exit *exit);
 void platform__run_failed(void *ctx, struct vcpu *vcpu, int err);
+
+/* End the boot from outside (first reason wins). Never blocks for long. */
+void platform__abort(struct platform *p, enum platform_abort why, uint64_t t_ns);
 
 /* Wait until finished or deadline_ns. Returns true if finished. */
 bool platform__wait(struct platform *p, uint64_t deadline_ns);

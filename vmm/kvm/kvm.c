@@ -20,6 +20,8 @@
 
 #define KVM_DEVICE_DEFAULT	"/dev/kvm"
 #define KVM_CPUID_MAX_ENTRIES	256
+#define KVM_TSS_GPA		0xfffbd000u	/* 3 pages, below the ROM */
+#define KVM_IDENTITY_MAP_GPA	0xfffbc000u	/* 1 page, below the TSS */
 
 /* Process-wide: the device and what does not change between VMs. */
 static struct {
@@ -173,6 +175,20 @@ static int kvm_vm_create(struct vm *vm)
 		vm->fd = -1;
 		return -errno;
 	}
+	/*
+	 * Intel hosts without unrestricted guest emulate real mode through a
+	 * TSS and an identity map that KVM needs guest addresses for; put them
+	 * in the hole below the ROM. Elsewhere these are no-ops or refused,
+	 * and a refusal changes nothing we rely on.
+	 */
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA))
+		pr_debug("KVM_SET_TSS_ADDR: %s (not needed on this host)", strerror(errno));
+	{
+		uint64_t idmap = KVM_IDENTITY_MAP_GPA;
+
+		if (ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap))
+			pr_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	}
 	/* The irqchip must exist before the vCPUs: each gets its in-kernel LAPIC. */
 	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
 		return -errno;
@@ -240,6 +256,13 @@ static int kvm_vcpu_create(struct vcpu *vcpu)
 	cpuid_set_apic_id(cpuid, vcpu->id);
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;
 	free(cpuid);
+	if (r) {
+		/* the group does not count a vCPU that failed: undo it here */
+		munmap(run, (size_t)kvm.run_size);
+		close(vcpu->fd);
+		vcpu->priv = NULL;
+		vcpu->fd = -1;
+	}
 	return r;
 }
 
@@ -314,33 +337,6 @@ static void kvm_vcpu_disarm_kick(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->priv;
 
 	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-}
-
-static int kvm_vcpu_brief(struct vcpu *vcpu, struct vcpu_brief *out)
-{
-	struct kvm_vcpu_events ev;
-	struct kvm_mp_state mp;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	memset(out, 0, sizeof(*out));
-	/* Events first: reading mp_state makes KVM act on a pending INIT. */
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) ||
-	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) ||
-	    ioctl(vcpu->fd, KVM_GET_REGS, &regs))
-		return -errno;
-	out->valid = true;
-	out->mp_state = mp.mp_state;
-	out->cs = sregs.cs.selector;
-	out->cs_base = sregs.cs.base;
-	out->rip = regs.rip;
-	out->events_flags = ev.flags;
-	out->init_pending = ev.smi.latched_init;
-	out->smm = ev.smi.smm;
-	out->sipi_valid = ev.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR;
-	out->sipi_vector = ev.sipi_vector;
-	return 0;
 }
 
 static int kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *st)
@@ -428,6 +424,7 @@ int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *
 	} msrs;
 	struct kvm_vcpu_events events;
 	unsigned int i;
+	int r;
 
 	for (i = 0; i < sizeof(put_order) / sizeof(put_order[0]); i++) {
 		enum state_part part = put_order[i].part;
@@ -461,6 +458,9 @@ int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *
 		case PART_EVENTS:
 			events = st->events;
 			events.flags = plan->event_flags;
+			/* KVM never reports a latched SIPI vector: never write back a made-up one */
+			if (!(st->events.flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR))
+				events.flags &= ~(uint32_t)KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 			arg = &events;
 			break;
 		case PART_MP_STATE:
@@ -475,8 +475,12 @@ int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *
 		default:
 			continue;
 		}
-		if (do_ioctl(fd, put_order[i].req, arg) < 0)
+		r = do_ioctl(fd, put_order[i].req, arg);
+		if (r < 0)
 			return -errno;
+		/* KVM_SET_MSRS returns how many it took: a short count is a failure */
+		if (part == PART_MSRS && (uint32_t)r != msrs.hdr.nmsrs)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -508,7 +512,6 @@ const struct accel_ops kvm_accel_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_arm_kick = kvm_vcpu_arm_kick,
 	.vcpu_disarm_kick = kvm_vcpu_disarm_kick,
-	.vcpu_brief = kvm_vcpu_brief,
 	.vcpu_tsc_khz = kvm_vcpu_tsc_khz,
 	.vcpu_get_state = kvm_vcpu_get_state,
 	.vcpu_put_state = kvm_vcpu_put_state,

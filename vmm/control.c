@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Quit, pause and reset requests, and the borrowing of the current boot. */
+#include "control.h"
+#include "devices/platform.h"
+#include "util.h"
+#include "vcpu.h"
+
+#include <string.h>
+
+#define PAUSE_SLICE_NS	100000000ull
+
+void control_init(struct control *c, unsigned int ncpus)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	cond_init_monotonic(&c->cond);
+	c->ncpus = ncpus;
+}
+
+void control_destroy(struct control *c)
+{
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+}
+
+void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
+		    unsigned int iteration)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&c->lock);
+	c->group = g;
+	c->plat = p;
+	c->iteration = iteration;
+	c->paused_ns = 0;
+	if (atomic_load(&c->paused))
+		c->paused_since_ns = now_ns();
+	for (i = 0; i < g->count; i++)
+		g->vcpus[i].pause = &c->paused;
+	/* a quit that came while no boot was attached still ends this one */
+	if (c->quit != QUIT_NONE)
+		platform__abort(p, ABORT_QUIT, c->quit_ns);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void control_detach(struct control *c, uint64_t deadline_ns)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->users && now_ns() < deadline_ns)
+		timed_wait_until(&c->cond, &c->lock, deadline_ns);
+	if (c->group)
+		for (i = 0; i < c->group->count && i < HVSMOKE_MAX_CPUS; i++)
+			c->tids[i] = atomic_load(&c->group->vcpus[i].tid);
+	c->group = NULL;
+	c->plat = NULL;
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct vcpu_group *control_get(struct control *c)
+{
+	struct vcpu_group *g;
+
+	pthread_mutex_lock(&c->lock);
+	g = c->group;
+	if (g)
+		c->users++;
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
+void control_put(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->users--;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void control_quit(struct control *c, enum quit_source why)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->quit == QUIT_NONE) {
+		c->quit = why;
+		c->quit_ns = now_ns();
+	}
+	if (c->plat)
+		platform__abort(c->plat, ABORT_QUIT, c->quit_ns);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool control_quitting(struct control *c)
+{
+	bool q;
+
+	pthread_mutex_lock(&c->lock);
+	q = c->quit != QUIT_NONE;
+	pthread_mutex_unlock(&c->lock);
+	return q;
+}
+
+static void poke_all(struct control *c)
+{
+	unsigned int i;
+
+	if (!c->group)
+		return;
+	for (i = 0; i < c->group->count; i++)
+		vcpu__poke(&c->group->vcpus[i]);
+}
+
+void control_pause(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!atomic_load(&c->paused)) {
+		atomic_store(&c->paused, true);
+		c->paused_since_ns = now_ns();
+		poke_all(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void control_resume(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (atomic_load(&c->paused)) {
+		atomic_store(&c->paused, false);
+		c->paused_ns += now_ns() - c->paused_since_ns;
+		poke_all(c);
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t control_paused_ns(struct control *c)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&c->lock);
+	t = c->paused_ns;
+	if (atomic_load(&c->paused))
+		t += now_ns() - c->paused_since_ns;
+	pthread_mutex_unlock(&c->lock);
+	return t;
+}
+
+void control_reset(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->reset_requested = true;
+	if (c->plat)
+		platform__abort(c->plat, ABORT_RESET, now_ns());
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool control_take_reset(struct control *c)
+{
+	bool r;
+
+	pthread_mutex_lock(&c->lock);
+	r = c->reset_requested;
+	c->reset_requested = false;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void control_wait_unpaused(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	while (atomic_load(&c->paused) && c->quit == QUIT_NONE)
+		timed_wait_until(&c->cond, &c->lock, now_ns() + PAUSE_SLICE_NS);
+	pthread_mutex_unlock(&c->lock);
+}
+
+const char *control_status(struct control *c)
+{
+	const char *s;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->quit != QUIT_NONE)
+		s = "shutdown";
+	else if (atomic_load(&c->paused))
+		s = "paused";
+	else
+		s = "running";
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}

@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A QMP server written to the protocol's public description: greeting,
+ * capabilities negotiation, commands with ids, errors as error objects, and
+ * asynchronous events. It runs on one thread with poll(), never blocks on a
+ * client, and takes the control plane's lock only briefly, so neither a slow
+ * or hostile client nor a long `info registers -a` can stall the vCPUs or a quit.
+ */
+#include "qmp.h"
+#include "accel.h"
+#include "sync.h"
+#include "util.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "x86_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QMP_SYNC_TIMEOUT_NS	200000000ull	/* one vCPU's registers for the monitor */
+#define QMP_FLUSH_NS		200000000ull	/* at shutdown, for what clients are owed */
+
+void qmp_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void client_drop(struct qmp_client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd);
+	free(cl->in);
+	free(cl->out);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+}
+
+/* Send what we can without blocking; false if the client is gone. */
+static bool client_flush(struct qmp_client *cl)
+{
+	while (cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out, cl->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		memmove(cl->out, cl->out + n, cl->out_len - (size_t)n);
+		cl->out_len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Queue one message (CRLF-terminated, as QEMU sends them). Drops a client that lags too far. */
+static void client_send(struct qmp_client *cl, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	size_t len;
+	char *grown;
+
+	if (!text || cl->fd < 0) {
+		free(text);
+		return;
+	}
+	len = strlen(text);
+	if (cl->out_len + len + 2 > QMP_OUT_MAX) {
+		free(text);
+		client_drop(cl);
+		return;
+	}
+	grown = realloc(cl->out, cl->out_len + len + 2);
+	if (!grown) {
+		free(text);
+		client_drop(cl);
+		return;
+	}
+	cl->out = grown;
+	memcpy(cl->out + cl->out_len, text, len);
+	memcpy(cl->out + cl->out_len + len, "\r\n", 2);
+	cl->out_len += len + 2;
+	free(text);
+	if (!client_flush(cl))
+		client_drop(cl);
+}
+
+static void send_reply(struct qmp_client *cl, json_t *id, json_t *ret)
+{
+	json_t *msg = json_pack("{s:o}", "return", ret ? ret : json_object());
+
+	if (id)
+		json_object_set(msg, "id", id);
+	client_send(cl, msg);
+	json_decref(msg);
+}
+
+static void send_error(struct qmp_server *s, struct qmp_client *cl, json_t *id,
+		       const char *cls, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void send_error(struct qmp_server *s, struct qmp_client *cl, json_t *id,
+		       const char *cls, const char *fmt, ...)
+{
+	char desc[256];
+	va_list ap;
+	json_t *msg;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	msg = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+	if (id)
+		json_object_set(msg, "id", id);
+	client_send(cl, msg);
+	json_decref(msg);
+	s->errors++;
+}
+
+/* An asynchronous event to every client past negotiation. Steals data. */
+static void broadcast_event(struct qmp_server *s, const char *name, json_t *data)
+{
+	struct timespec ts;
+	json_t *msg;
+	unsigned int i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	msg = json_pack("{s:s,s:{s:I,s:I}}", "event", name, "timestamp", "seconds",
+			(json_int_t)ts.tv_sec, "microseconds", (json_int_t)(ts.tv_nsec / 1000));
+	if (data)
+		json_object_set_new(msg, "data", data);
+	for (i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && s->clients[i].negotiated)
+			client_send(&s->clients[i], msg);
+	json_decref(msg);
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+struct cmd_ctx {
+	struct qmp_server *s;
+	struct qmp_client *cl;
+	json_t *args;
+	json_t *id;
+};
+
+/* Registers of one vCPU through the sync engine, or read directly once its thread is out. */
+static int vcpu_registers(struct vcpu *v, struct vcpu_state *st)
+{
+	int r = sync_request(v, st, now_ns() + QMP_SYNC_TIMEOUT_NS);
+
+	if (r == -ESRCH && atomic_load(&v->exited))
+		r = v->vm->ops->vcpu_get_state(v, st);
+	return r;
+}
+
+static json_t *hmp_registers(struct control *ctl, int cpu, bool all)
+{
+	struct vcpu_group *g = control_get(ctl);
+	struct vcpu_state *st;
+	size_t cap, used = 0;
+	char *text;
+	json_t *ret;
+	unsigned int i;
+
+	if (!g)
+		return json_string("no boot in progress: no vCPU to show\r\n");
+	if (!all && (cpu < 0 || (unsigned int)cpu >= g->count)) {
+		control_put(ctl);
+		return json_string("invalid CPU index\r\n");
+	}
+	cap = (all ? g->count : 1) * 2048 + 1;
+	text = xzalloc(cap);
+	st = xzalloc(sizeof(*st));
+	for (i = all ? 0 : (unsigned int)cpu; i < g->count; i++) {
+		int r = vcpu_registers(&g->vcpus[i], st);
+
+		if (r) {
+			int n = snprintf(text + used, cap - used, "CPU#%u\n(unavailable: %s)\n", i,
+					 strerror(-r));
+
+			used = n > 0 && used + (size_t)n < cap ? used + (size_t)n : cap - 1;
+		} else {
+			used += x86_state_dump(st, i, text + used, cap - used);
+		}
+		if (used >= cap - 1 || !all)
+			break;
+	}
+	control_put(ctl);
+	ret = json_string(text);
+	free(st);
+	free(text);
+	return ret;
+}
+
+static json_t *hmp_cpus(struct control *ctl)
+{
+	struct vcpu_group *g = control_get(ctl);
+	char *text = xzalloc((size_t)ctl->ncpus * 48 + 1);
+	size_t used = 0;
+	json_t *ret;
+	unsigned int i;
+
+	for (i = 0; i < ctl->ncpus; i++) {
+		int tid = g ? atomic_load(&g->vcpus[i].tid) : 0;
+
+		used += (size_t)sprintf(text + used, "%c CPU #%u: thread_id=%d\n", i ? ' ' : '*', i,
+					tid);
+	}
+	if (g)
+		control_put(ctl);
+	ret = json_string(text);
+	free(text);
+	return ret;
+}
+
+static json_t *cmd_hmp(struct cmd_ctx *c)
+{
+	const char *line = json_string_value(json_object_get(c->args, "command-line"));
+	json_t *cpu = json_object_get(c->args, "cpu-index");
+	int idx = cpu ? (int)json_integer_value(cpu) : 0;
+	char word[3][32] = { "", "", "" };
+	int n = sscanf(line, "%31s %31s %31s", word[0], word[1], word[2]);
+
+	if (n >= 2 && !strcmp(word[0], "info") && !strcmp(word[1], "registers")) {
+		if (n == 2)
+			return hmp_registers(c->s->ctl, idx, false);
+		if (n == 3 && !strcmp(word[2], "-a"))
+			return hmp_registers(c->s->ctl, 0, true);
+		return json_string("info registers: unknown option (try -a)\r\n");
+	}
+	if (n == 2 && !strcmp(word[0], "info") && !strcmp(word[1], "cpus"))
+		return hmp_cpus(c->s->ctl);
+	if (n <= 0)
+		return json_string("");
+	return json_sprintf("unknown command: '%s'\r\n", line);
+}
+
+static json_t *cmd_capabilities(struct cmd_ctx *c)
+{
+	c->cl->negotiated = true;
+	return json_object();
+}
+
+static json_t *cmd_quit(struct cmd_ctx *c)
+{
+	/* the reply goes out before the event, then the process winds down */
+	send_reply(c->cl, c->id, json_object());
+	broadcast_event(c->s, "SHUTDOWN",
+			json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-quit"));
+	control_quit(c->s->ctl, QUIT_QMP);
+	return NULL;
+}
+
+static json_t *cmd_query_status(struct cmd_ctx *c)
+{
+	const char *st = control_status(c->s->ctl);
+
+	return json_pack("{s:b,s:s,s:b}", "running", !strcmp(st, "running"), "status", st,
+			 "singlestep", 0);
+}
+
+static json_t *cmd_query_cpus_fast(struct cmd_ctx *c)
+{
+	struct control *ctl = c->s->ctl;
+	struct vcpu_group *g = control_get(ctl);
+	json_t *list = json_array();
+	unsigned int i;
+
+	for (i = 0; i < ctl->ncpus; i++) {
+		int tid;
+
+		if (g) {
+			tid = atomic_load(&g->vcpus[i].tid);
+		} else {
+			pthread_mutex_lock(&ctl->lock);
+			tid = ctl->tids[i];
+			pthread_mutex_unlock(&ctl->lock);
+		}
+		json_t *cpu = json_pack("{s:i,s:i,s:{s:i,s:i,s:i},s:s}", "cpu-index", i,
+					"thread-id", tid, "props", "socket-id", i, "core-id", 0,
+					"thread-id", 0, "target", "x86_64");
+
+		json_object_set_new(cpu, "qom-path",
+				    json_sprintf("/machine/unattached/device[%u]", i));
+		json_array_append_new(list, cpu);
+	}
+	if (g)
+		control_put(ctl);
+	return list;
+}
+
+static json_t *cmd_stop(struct cmd_ctx *c)
+{
+	control_pause(c->s->ctl);
+	send_reply(c->cl, c->id, json_object());
+	broadcast_event(c->s, "STOP", NULL);
+	return NULL;
+}
+
+static json_t *cmd_cont(struct cmd_ctx *c)
+{
+	control_resume(c->s->ctl);
+	send_reply(c->cl, c->id, json_object());
+	broadcast_event(c->s, "RESUME", NULL);
+	return NULL;
+}
+
+static json_t *cmd_system_reset(struct cmd_ctx *c)
+{
+	control_reset(c->s->ctl);
+	send_reply(c->cl, c->id, json_object());
+	broadcast_event(c->s, "RESET", json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-system-reset"));
+	return NULL;
+}
+
+static json_t *cmd_query_version(struct cmd_ctx *c)
+{
+	(void)c;
+	return json_pack("{s:{s:i,s:i,s:i},s:s}", "qemu", "major", 0, "minor", 1, "micro", 0,
+			 "package", "hvsmoke");
+}
+
+static json_t *cmd_query_commands(struct cmd_ctx *c);
+
+enum arg_type { ARG_STR, ARG_INT, ARG_ARRAY };
+
+struct arg_spec {
+	const char *name;
+	enum arg_type type;
+	bool required;
+};
+
+static const struct qmp_cmd {
+	const char *name;
+	json_t *(*fn)(struct cmd_ctx *c);	/* NULL return: it replied itself */
+	struct arg_spec args[3];
+} commands[] = {
+	{ "qmp_capabilities", cmd_capabilities, { { "enable", ARG_ARRAY, false } } },
+	{ "quit", cmd_quit, { { NULL } } },
+	{ "query-status", cmd_query_status, { { NULL } } },
+	{ "query-cpus-fast", cmd_query_cpus_fast, { { NULL } } },
+	{ "stop", cmd_stop, { { NULL } } },
+	{ "cont", cmd_cont, { { NULL } } },
+	{ "system_reset", cmd_system_reset, { { NULL } } },
+	{ "human-monitor-command", cmd_hmp,
+	  { { "command-line", ARG_STR, true }, { "cpu-index", ARG_INT, false } } },
+	{ "query-version", cmd_query_version, { { NULL } } },
+	{ "query-commands", cmd_query_commands, { { NULL } } },
+};
+
+static json_t *cmd_query_commands(struct cmd_ctx *c)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	(void)c;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		json_array_append_new(list, json_pack("{s:s}", "name", commands[i].name));
+	return list;
+}
+
+static const char *arg_type_name(enum arg_type t)
+{
+	return t == ARG_STR ? "string" : t == ARG_INT ? "int" : "array";
+}
+
+static bool arg_type_ok(enum arg_type t, json_t *v)
+{
+	return t == ARG_STR ? json_is_string(v) : t == ARG_INT ? json_is_integer(v) :
+	       json_is_array(v);
+}
+
+/* Check the arguments against the command's spec; false after an error reply. */
+static bool check_args(struct cmd_ctx *c, const struct qmp_cmd *cmd)
+{
+	const char *key;
+	json_t *val;
+	const struct arg_spec *a;
+
+	json_object_foreach(c->args, key, val) {
+		for (a = cmd->args; a->name; a++)
+			if (!strcmp(a->name, key))
+				break;
+		if (!a->name) {
+			send_error(c->s, c->cl, c->id, "GenericError", "Parameter '%.64s' is unexpected",
+				   key);
+			return false;
+		}
+		if (!arg_type_ok(a->type, val)) {
+			send_error(c->s, c->cl, c->id, "GenericError",
+				   "Invalid parameter type for '%s', expected: %s", a->name,
+				   arg_type_name(a->type));
+			return false;
+		}
+	}
+	for (a = cmd->args; a->name; a++) {
+		if (a->required && !json_object_get(c->args, a->name)) {
+			send_error(c->s, c->cl, c->id, "GenericError", "Parameter '%s' is missing",
+				   a->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void handle_message(struct qmp_server *s, struct qmp_client *cl, json_t *msg)
+{
+	struct cmd_ctx c = { .s = s, .cl = cl };
+	const struct qmp_cmd *cmd = NULL;
+	const char *name, *key;
+	json_t *exec, *val, *ret;
+	size_t i;
+
+	if (!json_is_object(msg)) {
+		send_error(s, cl, NULL, "GenericError", "QMP input must be a JSON object");
+		return;
+	}
+	c.id = json_object_get(msg, "id");
+	json_object_foreach(msg, key, val) {
+		if (strcmp(key, "execute") && strcmp(key, "arguments") && strcmp(key, "id")) {
+			send_error(s, cl, c.id, "GenericError", "QMP input member '%.64s' is unexpected",
+				   key);
+			return;
+		}
+	}
+	exec = json_object_get(msg, "execute");
+	if (!exec) {
+		send_error(s, cl, c.id, "GenericError", "QMP input lacks member 'execute'");
+		return;
+	}
+	if (!json_is_string(exec)) {
+		send_error(s, cl, c.id, "GenericError", "QMP input member 'execute' must be a string");
+		return;
+	}
+	c.args = json_object_get(msg, "arguments");
+	if (c.args && !json_is_object(c.args)) {
+		send_error(s, cl, c.id, "GenericError",
+			   "QMP input member 'arguments' must be an object");
+		return;
+	}
+	name = json_string_value(exec);
+	if (!cl->negotiated && strcmp(name, "qmp_capabilities")) {
+		send_error(s, cl, c.id, "CommandNotFound",
+			   "Expecting capabilities negotiation with 'qmp_capabilities'");
+		return;
+	}
+	if (cl->negotiated && !strcmp(name, "qmp_capabilities")) {
+		send_error(s, cl, c.id, "CommandNotFound",
+			   "Capabilities negotiation is already complete, command ignored");
+		return;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			cmd = &commands[i];
+	if (!cmd) {
+		send_error(s, cl, c.id, "CommandNotFound", "The command %.64s has not been found",
+			   name);
+		return;
+	}
+	if (!c.args)
+		c.args = json_object();
+	else
+		json_incref(c.args);
+	if (check_args(&c, cmd)) {
+		s->commands++;
+		ret = cmd->fn(&c);
+		if (ret)
+			send_reply(cl, c.id, ret);
+	}
+	json_decref(c.args);
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static void client_input(struct qmp_server *s, struct qmp_client *cl)
+{
+	ssize_t n;
+
+	if (!cl->in)
+		cl->in = xzalloc(QMP_IN_MAX);
+	n = recv(cl->fd, cl->in + cl->in_len, QMP_IN_MAX - cl->in_len, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_drop(cl);	/* gone, possibly mid-message: nothing to answer */
+		return;
+	}
+	if (n < 0)
+		return;
+	cl->in_len += (size_t)n;
+
+	while (cl->fd >= 0 && cl->in_len) {
+		json_error_t jerr;
+		json_t *msg;
+		size_t skip = 0;
+
+		while (skip < cl->in_len && strchr(" \t\r\n", cl->in[skip]))
+			skip++;
+		memmove(cl->in, cl->in + skip, cl->in_len - skip);
+		cl->in_len -= skip;
+		if (!cl->in_len)
+			break;
+
+		msg = json_loadb(cl->in, cl->in_len, JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!msg) {
+			char *nl;
+
+			if (json_error_code(&jerr) == json_error_premature_end_of_input) {
+				if (cl->in_len < QMP_IN_MAX)
+					break;	/* wait for the rest */
+				send_error(s, cl, NULL, "GenericError",
+					   "JSON message longer than %u bytes", QMP_IN_MAX);
+				client_flush(cl);
+				client_drop(cl);
+				return;
+			}
+			send_error(s, cl, NULL, "GenericError", "JSON parse error, %s", jerr.text);
+			if (cl->fd < 0)
+				return;
+			/* resynchronise at the next line; without one, drop what we have */
+			nl = memchr(cl->in, '\n', cl->in_len);
+			if (nl) {
+				size_t used = (size_t)(nl - cl->in) + 1;
+
+				memmove(cl->in, cl->in + used, cl->in_len - used);
+				cl->in_len -= used;
+			} else {
+				cl->in_len = 0;
+			}
+			continue;
+		}
+		memmove(cl->in, cl->in + jerr.position, cl->in_len - (size_t)jerr.position);
+		cl->in_len -= (size_t)jerr.position;
+		handle_message(s, cl, msg);
+		json_decref(msg);
+	}
+}
+
+static void accept_client(struct qmp_server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	json_t *greeting;
+	unsigned int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < QMP_MAX_CLIENTS; i++)
+		if (s->clients[i].fd < 0)
+			break;
+	if (i == QMP_MAX_CLIENTS) {
+		static const char busy[] =
+			"{\"error\": {\"class\": \"GenericError\", \"desc\": \"too many QMP clients\"}}\r\n";
+
+		if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			pr_debug("qmp: could not tell a client it was one too many");
+		close(fd);
+		return;
+	}
+	s->clients[i].fd = fd;
+	greeting = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
+			     "micro", 0, "minor", 1, "major", 0, "package", "hvsmoke",
+			     "capabilities");
+	client_send(&s->clients[i], greeting);
+	json_decref(greeting);
+}
+
+static void handle_signal(struct qmp_server *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("signal %u: quitting", si.ssi_signo);
+	broadcast_event(s, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", 0, "reason", "host-signal"));
+	control_quit(s->ctl, QUIT_SIGNAL);
+}
+
+static void *control_thread(void *arg)
+{
+	struct qmp_server *s = arg;
+	struct pollfd pfd[QMP_MAX_CLIENTS + 3];
+	int idx[QMP_MAX_CLIENTS + 3];
+
+	for (;;) {
+		unsigned int n = 0, i, k;
+
+		pfd[n] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
+		idx[n++] = -1;
+		pfd[n] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
+		idx[n++] = -2;
+		if (s->listen_fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+			idx[n++] = -3;
+		}
+		for (i = 0; i < QMP_MAX_CLIENTS; i++) {
+			struct qmp_client *cl = &s->clients[i];
+
+			if (cl->fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = cl->fd,
+						  .events = POLLIN | (cl->out_len ? POLLOUT : 0) };
+			idx[n++] = (int)i;
+		}
+		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;		/* told to stop */
+		for (k = 1; k < n; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (idx[k] == -2) {
+				handle_signal(s);
+			} else if (idx[k] == -3) {
+				accept_client(s);
+			} else {
+				struct qmp_client *cl = &s->clients[idx[k]];
+
+				if (cl->fd != pfd[k].fd)
+					continue;	/* dropped and reused this round */
+				if ((pfd[k].revents & POLLOUT) && !client_flush(cl)) {
+					client_drop(cl);
+					continue;
+				}
+				if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+					client_input(s, cl);
+			}
+		}
+	}
+	return NULL;
+}
+
+static int listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "--qmp %s: path too long (at most %zu bytes)", path,
+			 sizeof(addr.sun_path) - 1);
+		return -1;
+	}
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "--qmp %s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);	/* a stale socket from an earlier run */
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "--qmp %s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	old = umask(0177);	/* born 0600: no window with looser modes */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 8)) {
+		umask(old);
+		snprintf(err, errlen, "--qmp %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+int qmp_server_start(struct qmp_server *s, struct control *ctl, const char *path, char *err,
+		     size_t errlen)
+{
+	sigset_t set;
+	unsigned int i;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->ctl = ctl;
+	s->path = path;
+	s->listen_fd = -1;
+	for (i = 0; i < QMP_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->signal_fd < 0 || s->wake_fd < 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		goto fail;
+	}
+	if (path) {
+		s->listen_fd = listen_unix(path, err, errlen);
+		if (s->listen_fd < 0)
+			goto fail;
+	}
+	r = pthread_create(&s->thread, NULL, control_thread, s);
+	if (r) {
+		snprintf(err, errlen, "control thread: %s", strerror(r));
+		goto fail;
+	}
+	s->running = true;
+	return 0;
+fail:
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(path);
+	}
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	return -1;
+}
+
+void qmp_server_stop(struct qmp_server *s)
+{
+	uint64_t one = 1, deadline;
+	unsigned int i;
+
+	if (!s->running)
+		return;
+	if (write(s->wake_fd, &one, sizeof(one)) != sizeof(one))
+		pr_err("control thread: cannot wake it: %s", strerror(errno));
+	pthread_join(s->thread, NULL);
+	s->running = false;
+
+	/* give clients what they are owed (the reply to quit, SHUTDOWN), briefly */
+	deadline = now_ns() + QMP_FLUSH_NS;
+	for (i = 0; i < QMP_MAX_CLIENTS; i++) {
+		struct qmp_client *cl = &s->clients[i];
+
+		while (cl->fd >= 0 && cl->out_len && now_ns() < deadline) {
+			struct pollfd p = { .fd = cl->fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 10) < 0 || !client_flush(cl))
+				break;
+		}
+		client_drop(cl);
+	}
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	close(s->signal_fd);
+	close(s->wake_fd);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control thread: a QMP-compatible monitor on a UNIX socket (--qmp) and
+ * the SIGINT/SIGTERM handler. Both turn into requests on the control plane.
+ */
+#ifndef HVSMOKE_QMP_H
+#define HVSMOKE_QMP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control.h"
+
+#define QMP_MAX_CLIENTS		16
+#define QMP_IN_MAX		(64u << 10)	/* one message may not be longer */
+#define QMP_OUT_MAX		(4u << 20)	/* a client this far behind is dropped */
+
+struct qmp_client {
+	int fd;				/* -1: free slot */
+	bool negotiated;		/* qmp_capabilities done */
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len;
+};
+
+struct qmp_server {
+	struct control *ctl;
+	const char *path;		/* NULL: signals only */
+	int listen_fd;
+	int signal_fd;
+	int wake_fd;
+	pthread_t thread;
+	bool running;
+	struct qmp_client clients[QMP_MAX_CLIENTS];
+	uint64_t commands;
+	uint64_t errors;
+};
+
+/*
+ * Block SIGINT/SIGTERM in the calling thread (and so in every thread created
+ * after it): the control thread takes them through a signalfd. Call first.
+ */
+void qmp_block_signals(void);
+/* Start the control thread. 0, or -1 with a one-line reason in err. */
+int qmp_server_start(struct qmp_server *s, struct control *ctl, const char *path, char *err,
+		     size_t errlen);
+/* Flush what clients are owed (briefly), close everything, join. */
+void qmp_server_stop(struct qmp_server *s);
+
+#endif
