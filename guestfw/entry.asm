@@ -2,6 +2,7 @@
 ; Reset vector, real->protected mode switch, BSP/AP split and the BSP's main flow.
 %include "hvsmoke.inc"
 %include "storm.inc"
+%include "smm.inc"
 
 %define SEL_CODE32	0x08
 %define SEL_DATA32	0x10
@@ -18,9 +19,10 @@ global fw_bsp_apic, fw_expected
 
 extern fw_bss_start, fw_bss_end
 extern fw_tramp_load, fw_tramp_size
-extern fw_storm
+extern fw_storm, fw_flags
 extern config_load, ev_bsp, con_puts, con_dec, fw_fail, fw_finish
 extern smp_send_ipis, smp_wait, smp_report
+extern smm_setup, smm_bsp
 
 ; ---------------------------------------------------------------------------
 section .reset progbits alloc exec nowrite align=16
@@ -116,6 +118,9 @@ bsp_entry32:
 	mov	edi, CFG_COPY
 	mov	ecx, CFG_COPY_SIZE / 4
 	rep stosd
+	mov	edi, SMM_REC_BASE
+	mov	ecx, SMM_REC_SIZE / 4
+	rep stosd
 	mov	edi, fw_bss_start
 	mov	ecx, fw_bss_end
 	sub	ecx, edi
@@ -173,6 +178,11 @@ bsp_entry32:
 	mov	edi, TRAMP_BASE
 	mov	ecx, fw_tramp_size
 	rep movsb
+	; APs start their SMM stage on their own: everything they need comes first.
+	test	byte [fw_flags], CFG_F_SMM
+	jz	.smm_ready
+	call	smm_setup
+.smm_ready:
 
 	cmp	dword [fw_expected], 1
 	jbe	.report
@@ -185,10 +195,18 @@ bsp_entry32:
 	call	smp_wait
 .report:
 	call	smp_report		; eax = APs reported missing
+	mov	ebp, eax
+	mov	al, DONE_PASS
+	test	byte [fw_flags], CFG_F_SMM
+	jz	.verdict
+	call	smm_bsp			; al = DONE_PASS or DONE_SMM_*
+.verdict:
 
 	; A reset or duplicate AP is a worse VMM bug than a missing one, and
-	; usually causes the missing one, so it decides the verdict.
-	mov	ecx, eax
+	; usually causes the missing one, so it decides the verdict; SMM comes
+	; after all of them: a lost AP says nothing about SMM.
+	mov	ecx, ebp
+	mov	bl, al
 	mov	al, DONE_AP_RESET
 	cmp	dword [SH_RESET_COUNT], 0
 	jne	.done
@@ -198,6 +216,6 @@ bsp_entry32:
 	mov	al, DONE_AP_MISSING
 	test	ecx, ecx
 	jnz	.done
-	mov	al, DONE_PASS
+	mov	al, bl
 .done:
 	jmp	fw_finish

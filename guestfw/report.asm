@@ -2,7 +2,7 @@
 ; Everything the firmware tells the outside: events, console text, completion.
 %include "hvsmoke.inc"
 
-global ev_send, ev_bsp, con_puts, con_dec, con_hex, fw_fail, fw_finish
+global ev_send, ev_bsp, con_puts, con_dec, con_hex, con_hex8, fw_fail, fw_finish
 extern fw_flags, fw_bsp_apic
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -84,17 +84,27 @@ con_dec:
 .ret:
 	ret
 
+; Print eax as 0x-prefixed lowercase hex, all eight digits, if the console is
+; on: for values whose width carries meaning (revision IDs). Preserves all.
+con_hex8:
+	test	byte [fw_flags], CFG_F_CONSOLE
+	jz	con_hex.ret
+	pushad
+	mov	edi, 1			; as if a digit had been printed: keep zeros
+	jmp	con_hex.digits
+
 ; Print eax as 0x-prefixed lowercase hex without leading zeros if the console
 ; is on. Preserves all.
 con_hex:
 	test	byte [fw_flags], CFG_F_CONSOLE
 	jz	.ret
 	pushad
+	xor	edi, edi		; nonzero once a digit has been printed
+.digits:
 	mov	ebx, eax
 	mov	esi, s_0x
 	call	con_puts
 	mov	dx, PORT_DEBUGCON
-	xor	edi, edi		; nonzero once a digit has been printed
 	mov	ecx, 8
 .nibble:
 	rol	ebx, 4

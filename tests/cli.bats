@@ -100,7 +100,7 @@ load helpers
 
 @test "the seed is printed and --json carries every documented key" {
 	require_kvm
-	run --separate-stderr "$HV" --cpus 2 --iterations 3 --seed 1234 --json "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr "$HV" --cpus 2 --iterations 3 --seed 1234 --smm off --json "$BATS_TEST_TMPDIR/r.json"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"seed=1234"* ]]
 	[[ "$output" == *"1..3"* ]]
@@ -139,7 +139,7 @@ PY
 
 @test "--stop-on-failure stops at the first failed boot and fixes the TAP plan" {
 	require_kvm
-	run "$HV" --cpus 2 --iterations 5 --firmware "$FW_NOSIPI" --boot-timeout 400 --stop-on-failure
+	run "$HV" --cpus 2 --iterations 5 --firmware "$FW_NOSIPI" --boot-timeout 400 --stop-on-failure --smm off
 	[ "$status" -eq 1 ]
 	[ "$(grep -c '^not ok' <<< "$output")" -eq 1 ]
 	[[ "$output" == *$'\n1..1\n'* ]]
@@ -148,9 +148,39 @@ PY
 
 @test "--duration runs boots until the time is up and prints the plan at the end" {
 	require_kvm
-	run "$HV" --cpus 1 --duration 1
+	run "$HV" --cpus 1 --duration 1 --smm off
 	[ "$status" -eq 0 ]
 	n=$(grep -c '^ok ' <<< "$output")
 	[ "$n" -ge 1 ]
 	[[ "$output" == *$'\n'"1..$n"$'\n'* ]]
+}
+
+@test "--smm on without host SMM is a one-line error and exit 2" {
+	require_kvm
+	if "$HV" info --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["caps"]["X86_SMM"] else 1)'; then
+		skip "this host's KVM has SMM"
+	fi
+	run --separate-stderr "$HV" --smm on --iterations 1
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: --smm on: host KVM lacks KVM_CAP_X86_SMM" ]
+	run --separate-stderr "$HV" --smm sometimes
+	[ "$status" -eq 2 ]
+}
+
+@test "--smm auto without host SMM: a TAP SKIP with the reason, and the boots still count" {
+	require_kvm
+	if "$HV" info --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["caps"]["X86_SMM"] else 1)'; then
+		skip "this host's KVM has SMM"
+	fi
+	run "$HV" --cpus 2 --iterations 3 --json "$BATS_TEST_TMPDIR/r.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\n1..4\n'* ]]
+	[[ "$output" == *"ok 4 - smm stage # SKIP host KVM lacks KVM_CAP_X86_SMM"* ]]
+	[ "$(grep -c '^ok [123] - boot' <<< "$output")" -eq 3 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" smm.ran)" = False ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" smm.skip_reason)" = "host KVM lacks KVM_CAP_X86_SMM" ]
+	# a failing boot still fails the run when the SMM stage is skipped
+	run "$HV" --cpus 2 --iterations 1 --firmware "$FW_NOSIPI" --boot-timeout 300
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"# SKIP host KVM lacks"* ]]
 }

@@ -77,8 +77,9 @@ struct accel_ops {
 	/* Open the device and fill caps. 0, -ENODEV when absent (a skip), or -errno. */
 	int (*probe)(struct accel_caps *caps, char *why, size_t len);
 	int (*vm_create)(struct vm *vm);
+	/* Map guest memory; smm: into the SMM address space (address-space 1). */
 	int (*vm_map)(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uint64_t size,
-		      bool readonly);
+		      bool readonly, bool smm);
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_create)(struct vcpu *vcpu);
 	void (*vcpu_destroy)(struct vcpu *vcpu);
@@ -96,6 +97,8 @@ struct accel_ops {
 	/* Write the parts and vcpu_events flags the plan names. 0 or -errno. */
 	int (*vcpu_put_state)(struct vcpu *vcpu, const struct vcpu_state *state,
 			      const struct sync_plan *plan);
+	/* Raise an SMI on the vCPU (taken at its next entry). 0 or -errno. */
+	int (*vcpu_smi)(struct vcpu *vcpu);
 	/* TSC frequency the guest sees, in kHz; 0 if unknown. */
 	uint32_t (*vcpu_tsc_khz)(struct vcpu *vcpu);
 };

@@ -44,17 +44,18 @@ static void result_reset(struct boot_result *r, const struct boot_params *bp)
 	r->seed = bp->seed;
 	r->completion = -1;
 	r->crash_vcpu = -1;
+	r->smm_stage = bp->smm;
 	ev_log_init(&r->log, n);
 }
 
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, bool console, unsigned int storm_ms)
+		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->magic = HVSMOKE_CFG_MAGIC;
 	cfg->version = HVSMOKE_CFG_VERSION;
 	cfg->size = HVSMOKE_CFG_SIZE;
-	cfg->flags = console ? CFG_F_CONSOLE : 0;
+	cfg->flags = flags;
 	cfg->expected_cpus = cpus;
 	/*
 	 * The firmware gives up on its APs at half the VMM's deadline, so a lost
@@ -89,6 +90,7 @@ static void collect(struct boot_result *r, struct platform *p, struct vcpu_group
 	pthread_mutex_lock(&p->lock);
 	r->log = p->log;
 	r->completion = p->completion;
+	r->smi_error = p->smi_error;
 	if (p->completion >= 0)
 		r->boot_ns = p->t_completion_ns - t_start;
 	if (p->log.t_last_online_ns)
@@ -233,21 +235,100 @@ static void sample_stuck(struct boot_result *r, struct vcpu_group *g)
 
 /*
  * Everything a vCPU thread can reach lives here, on the heap: if a thread
- * never leaves the guest, this is leaked rather than freed under it.
+ * never leaves the guest, this is leaked rather than freed under it. With
+ * --reuse-vm it also outlives the boot, for the next one.
  */
 struct boot_live {
 	struct vcpu_hooks hooks;
 	struct vcpu_group group;
 	struct platform plat;
 	struct vm vm;
+	struct vcpu_state *reset_state;	/* each vCPU as KVM created it (--reuse-vm) */
+	bool built;
 };
+
+/* A fresh VM and its vCPUs. 0, or -1 with r->setup_error filled. */
+static int live_build(const struct boot_params *bp, struct boot_live *live, struct boot_result *r)
+{
+	unsigned int i;
+
+	if (vm__create(&live->vm, bp->ops, bp->fw, bp->fw_size, bp->smm, r->setup_error,
+		       sizeof(r->setup_error)))
+		return -1;
+	live->hooks.handle_exit = platform__handle_exit;
+	live->hooks.run_failed = platform__run_failed;
+	live->hooks.ctx = &live->plat;
+	if (vcpu_group__create(&live->group, &live->vm, bp->cpus, &live->hooks, r->setup_error,
+			       sizeof(r->setup_error))) {
+		vm__destroy(&live->vm);
+		return -1;
+	}
+	live->built = true;
+	if (!bp->reuse)
+		return 0;
+	/* the reset state to come back to: read before anything ever ran */
+	live->reset_state = xzalloc(bp->cpus * sizeof(*live->reset_state));
+	for (i = 0; i < bp->cpus; i++) {
+		struct vcpu *v = &live->group.vcpus[i];
+		int err = bp->ops->vcpu_get_state(v, &live->reset_state[i]);
+
+		if (err) {
+			snprintf(r->setup_error, sizeof(r->setup_error),
+				 "vCPU %u: cannot read its reset state: %s", i, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A warm reset: every vCPU back to its reset state at reset level, RAM cleared. */
+static int live_warm_reset(const struct boot_params *bp, struct boot_live *live,
+			   struct boot_result *r)
+{
+	struct sync_plan plan;
+	unsigned int i;
+
+	vcpu_group__rearm(&live->group);
+	vm__reset_memory(&live->vm);
+	sync_plan_for(SYNC_RESET, SYNC_POLICY_FIXED, bp->host_smm, &plan);
+	for (i = 0; i < live->group.count; i++) {
+		struct vcpu *v = &live->group.vcpus[i];
+		int err = bp->ops->vcpu_put_state(v, &live->reset_state[i], &plan);
+
+		if (err) {
+			snprintf(r->setup_error, sizeof(r->setup_error),
+				 "vCPU %u: warm reset failed: %s", i, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Tear down; false if a thread is still in the guest (then everything is leaked). */
+static bool live_destroy(struct boot_live *live)
+{
+	if (live->built && vcpu_group__destroy(&live->group))
+		return false;
+	if (live->built)
+		vm__destroy(&live->vm);
+	free(live->reset_state);
+	free(live);
+	return true;
+}
+
+void boot_release(struct boot_live **reuse)
+{
+	if (reuse && *reuse) {
+		live_destroy(*reuse);
+		*reuse = NULL;
+	}
+}
 
 bool boot_run(const struct boot_params *bp, struct boot_result *r)
 {
-	struct boot_live *live = xzalloc(sizeof(*live));
+	struct boot_live *live = bp->reuse && *bp->reuse ? *bp->reuse : xzalloc(sizeof(*live));
 	struct vcpu_group *group = &live->group;
 	struct platform *plat = &live->plat;
-	struct vm *vm = &live->vm;
 	struct hvsmoke_cfg cfg;
 	struct hammer_params hp = bp->hammer;
 	struct hammer hammer;
@@ -258,20 +339,19 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 
 	result_reset(r, bp);
 	order = xzalloc(bp->cpus * sizeof(*order));
+	if (bp->reuse)
+		*bp->reuse = NULL;	/* handed back below only if it is fit for another boot */
 
-	if (vm__create(vm, bp->ops, bp->fw, bp->fw_size, r->setup_error, sizeof(r->setup_error)))
-		goto out_classify;
-
-	live->hooks.handle_exit = platform__handle_exit;
-	live->hooks.run_failed = platform__run_failed;
-	live->hooks.ctx = plat;
-	if (vcpu_group__create(group, vm, bp->cpus, &live->hooks, r->setup_error,
-			       sizeof(r->setup_error)))
-		goto out_vm;
+	if (live->built ? live_warm_reset(bp, live, r) : live_build(bp, live, r)) {
+		verdict_classify(r);
+		safe = live_destroy(live);
+		goto out;
+	}
 
 	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms,
-			 bp->ops->vcpu_tsc_khz(&group->vcpus[0]), bp->console, bp->storm_ms);
-	platform__init(plat, bp->cpus, &cfg, bp->console);
+			 bp->ops->vcpu_tsc_khz(&group->vcpus[0]),
+			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0), bp->storm_ms);
+	platform__init(plat, bp->cpus, &cfg, bp->console, bp->smm);
 	start_order(order, bp->cpus, bp->seed);
 	for (i = 0; i < group->count; i++) {
 		group->vcpus[i].sync.policy = bp->sync_policy;
@@ -320,19 +400,17 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		gather_evidence(r, group, bp->dump_registers);
 	}
 
-	if (vcpu_group__destroy(group)) {
+	if (r->stuck_threads) {
 		/* a thread still runs in this VM: keep its memory and stop boot loops */
 		safe = false;
-		goto out_free;
+		goto out;
 	}
 	platform__destroy(plat);
-out_vm:
-	vm__destroy(vm);
-out_classify:
-	if (r->setup_error[0])
-		verdict_classify(r);
-	free(live);
-out_free:
+	if (bp->reuse && !r->setup_error[0])
+		*bp->reuse = live;
+	else
+		safe = live_destroy(live);
+out:
 	free(order);
 	return safe;
 }

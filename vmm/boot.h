@@ -14,6 +14,7 @@
 #include "vcpu.h"
 
 struct control;
+struct boot_live;
 #include "verdict.h"
 
 struct boot_params {
@@ -34,6 +35,8 @@ struct boot_params {
 	unsigned int quit_deadline_ms;
 	enum kick_policy kick;
 	struct control *ctl;		/* the control plane, or NULL */
+	bool smm;			/* run the SMM stage (the host has SMM) */
+	struct boot_live **reuse;	/* --reuse-vm: the VM kept between boots, or NULL */
 };
 
 /* Bound from the stop request to every vCPU thread out of the guest. */
@@ -46,11 +49,14 @@ struct boot_params {
  */
 bool boot_run(const struct boot_params *bp, struct boot_result *r);
 
+/* Tear down a VM kept by --reuse-vm. */
+void boot_release(struct boot_live **reuse);
+
 struct boot_result *boot_result_alloc(unsigned int ncpus);
 void boot_result_free(struct boot_result *r);
 
 /* The fw_cfg config file for a boot with these parameters. */
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, bool console, unsigned int storm_ms);
+		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms);
 
 #endif

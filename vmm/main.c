@@ -62,7 +62,8 @@ static uint32_t host_tsc_khz(void)
 		t1 = now_ns();
 	while (t1 - t0 < 20000000ull);
 	c1 = __rdtsc();
-	return (uint32_t)((c1 - c0) * 1000000ull / (t1 - t0) / 1000ull);
+	/* ticks per ms = kHz */
+	return (uint32_t)((c1 - c0) * 1000000ull / (t1 - t0));
 }
 
 static int cmd_mkconfig(const struct hv_opts *o)
@@ -70,7 +71,9 @@ static int cmd_mkconfig(const struct hv_opts *o)
 	struct hvsmoke_cfg cfg;
 	FILE *f;
 
-	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(), o->console, o->storm_ms);
+	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(),
+			 (o->console ? CFG_F_CONSOLE : 0) | (o->smm == SMM_ON ? CFG_F_SMM : 0),
+			 o->storm_ms);
 	f = fopen(o->out_path, "wb");
 	if (!f || fwrite(&cfg, sizeof(cfg), 1, f) != 1 || fclose(f))
 		die(HV_EXIT_USAGE, "mkconfig: %s: %s", o->out_path, strerror(errno));
@@ -148,6 +151,7 @@ static int cmd_run(const struct hv_opts *o)
 	bool progress = show_progress(o);
 	bool plan_at_end;
 	struct control ctl;
+	struct boot_live *reuse = NULL;
 	struct qmp_server qmp;
 	char err[256];
 	uint64_t quit_rng;
@@ -183,6 +187,12 @@ static int cmd_run(const struct hv_opts *o)
 			return skip_run(o, &sum, &host);
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	}
+	if (o->smm == SMM_ON && !host.caps.smm)
+		die(HV_EXIT_USAGE, "--smm on: host KVM lacks KVM_CAP_X86_SMM");
+	if (o->smm == SMM_AUTO && !host.caps.smm)
+		snprintf(sum.smm_skip, sizeof(sum.smm_skip), "host KVM lacks KVM_CAP_X86_SMM");
+	sum.smm_mode = o->smm == SMM_ON ? "on" : o->smm == SMM_OFF ? "off" : "auto";
+	sum.smm_ran = o->smm != SMM_OFF && host.caps.smm;
 	if (o->cpus > (unsigned int)host.caps.max_vcpus)
 		die(HV_EXIT_USAGE, "--cpus %u: %s allows at most %d vCPUs per VM", o->cpus, ops->name,
 		    host.caps.max_vcpus);
@@ -200,6 +210,8 @@ static int cmd_run(const struct hv_opts *o)
 	bp.storm_ms = o->storm_ms;
 	bp.quit_deadline_ms = o->quit_deadline_ms;
 	bp.kick = o->kick;
+	bp.smm = sum.smm_ran;
+	bp.reuse = o->reuse_vm ? &reuse : NULL;
 	bp.cpus = o->cpus;
 	bp.boot_timeout_ms = o->boot_timeout_ms;
 	bp.console = o->console;
@@ -212,7 +224,8 @@ static int cmd_run(const struct hv_opts *o)
 
 	/* a plan up front is a promise: only when the boot count is known */
 	plan_at_end = o->duration_s || o->stop_on_failure;
-	tap_header(stdout, &sum, plan_at_end ? 0 : o->iterations);
+	/* a skipped SMM stage is one more test point, after the boots */
+	tap_header(stdout, &sum, plan_at_end ? 0 : o->iterations + (sum.smm_skip[0] ? 1 : 0));
 	pr_info("seed=%llu accel=%s cpus=%u sync-policy=%s sync-hammer=%s",
 		(unsigned long long)seed, ops->name, o->cpus, sum.sync_policy, sum.sync_hammer);
 
@@ -264,6 +277,8 @@ static int cmd_run(const struct hv_opts *o)
 	sum.elapsed_s = (double)(now_ns() - t0) / 1e9;
 	if (progress)
 		fputc('\n', stderr);
+	if (sum.smm_skip[0])
+		printf("ok %u - smm stage # SKIP %s\n", sum.iterations_run + 1, sum.smm_skip);
 	if (!plan_at_end && sum.iterations_run != o->iterations)
 		printf("# stopped early: %u of %u boots run\n", sum.iterations_run, o->iterations);
 	tap_footer(stdout, &sum, plan_at_end);
@@ -274,6 +289,7 @@ static int cmd_run(const struct hv_opts *o)
 		fflush(NULL);
 		_exit(HV_EXIT_FAIL);
 	}
+	boot_release(&reuse);
 	control_destroy(&ctl);
 
 	it = sum.failures_total;

@@ -26,7 +26,7 @@ void opts_usage(FILE *f)
 {
 	fputs("usage: hvsmoke [run] [options]     run the smoke scenario; TAP 13 on stdout\n"
 	      "       hvsmoke info [--json]       host kernel, KVM API version and caps, CPU model\n"
-	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--console]\n"
+	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--smm on|off] [--console]\n"
 	      "                                   write the fw_cfg config file (for qemu -fw_cfg)\n"
 	      "options:\n"
 	      "  --accel kvm|auto          accelerator (default auto)\n"
@@ -41,6 +41,7 @@ void opts_usage(FILE *f)
 	      "  --stop-on-failure         stop at the first failed boot\n"
 	      "  --console                 copy the guest's text console to stderr\n"
 	      "  --dump-registers          print every vCPU's registers after each boot\n"
+	      "  --reuse-vm                warm-reset one VM between boots instead of a new VM each\n"
 	      "  --sync-policy P           register write-back: fixed (default), legacy-smm, legacy-init\n"
 	      "  --sync-hammer off|max|HZ  sync every vCPU back to back, or HZ sweeps/s (default off)\n"
 	      "  --sync-targets all|aps    which vCPUs the hammer syncs (default all)\n"
@@ -49,6 +50,7 @@ void opts_usage(FILE *f)
 	      "  --quit-deadline MS        bound from a quit to every vCPU thread out (default 500)\n"
 	      "  --kick exit-request|legacy-signal  how vCPUs are told to stop (default exit-request)\n"
 	      "  --qmp PATH                serve QMP on a UNIX socket (mode 0600)\n"
+	      "  --smm auto|on|off         the SMM stage: where the host has SMM (default auto)\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
 	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
 	      f);
@@ -123,7 +125,7 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 					      "--version", NULL };
 	static const char *const info[] = { "--accel", "--json", NULL };
 	static const char *const mkconfig[] = { "--out", "--cpus", "--boot-timeout", "--storm",
-						"--console", NULL };
+						"--console", "--smm", NULL };
 	const char *const *list;
 	unsigned int i;
 
@@ -249,6 +251,23 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			continue;
 		}
 
+		if (!strcmp(name, "--smm")) {
+			if (!val) {
+				if (i + 1 >= argc)
+					return fail(err, errlen, "--smm needs a value");
+				val = argv[++i];
+			}
+			if (!strcmp(val, "auto"))
+				o->smm = SMM_AUTO;
+			else if (!strcmp(val, "on"))
+				o->smm = SMM_ON;
+			else if (!strcmp(val, "off"))
+				o->smm = SMM_OFF;
+			else
+				return fail(err, errlen, "--smm: '%s' is not one of auto, on, off", val);
+			continue;
+		}
+
 		if (!strcmp(name, "--quit-at") || !strcmp(name, "--kick")) {
 			uint64_t v;
 
@@ -302,6 +321,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			o->console = true;
 		else if (!strcmp(a, "--dump-registers"))
 			o->dump_registers = true;
+		else if (!strcmp(a, "--reuse-vm"))
+			o->reuse_vm = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))

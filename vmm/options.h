@@ -12,6 +12,12 @@
 #include "sync.h"
 #include "vcpu.h"
 
+enum smm_mode {
+	SMM_AUTO,	/* run the SMM stage where the host can, else a TAP SKIP */
+	SMM_ON,		/* a host without SMM is a setup error */
+	SMM_OFF,
+};
+
 #define QUIT_AT_NEVER		(-1)
 #define QUIT_AT_RANDOM		(-2)
 #define OPT_DEFAULT_QUIT_DEADLINE_MS	500
@@ -42,10 +48,12 @@ struct hv_opts {
 	unsigned int quit_deadline_ms;
 	unsigned int storm_ms;		/* POST-code storm per CPU; 0: none */
 	enum kick_policy kick;
+	enum smm_mode smm;
 	bool stop_on_failure;
 	bool json;			/* info --json */
 	bool console;			/* guest text console to stderr */
 	bool dump_registers;		/* info registers -a after each boot */
+	bool reuse_vm;			/* warm-reset one VM between boots */
 	enum sync_policy sync_policy;
 	enum hammer_mode hammer_mode;
 	unsigned int hammer_hz;

@@ -12,6 +12,9 @@
 #define PORT_EVENT		0x00ec	/* 32-bit writes: one event each */
 #define PORT_COMPLETION		0x00f4	/* QEMU isa-debug-exit semantics */
 #define PORT_POST		0x0080	/* POST codes: counted, ignored */
+#define PORT_APM_CNT		0x00b2	/* APM control: a write raises an SMI on the writer */
+#define PORT_PCI_CONFIG_ADDR	0x0cf8	/* the VMM has no PCI: config reads float high */
+#define PORT_PCI_CONFIG_DATA	0x0cfc
 #define PORT_FWCFG_SEL		0x0510	/* 16-bit write: select key */
 #define PORT_FWCFG_DATA		0x0511	/* 8-bit read: next byte */
 
@@ -36,7 +39,11 @@ enum ev_type {
 	EV_AP_DUPLICATE	= 0x06,	/* an AP found its online bit already set */
 	EV_AP_RESET	= 0x07,	/* a non-BSP CPU executed the reset vector */
 	EV_ERROR	= 0x08,	/* arg = enum fw_error */
-	EV_TYPE_MAX	= EV_ERROR,
+	EV_SMM_TRIGGER	= 0x09,	/* a CPU is about to raise an SMI on itself; arg = enum smm_route */
+	EV_SMM_ENTER	= 0x0a,	/* from the SMI handler; arg = the SMBASE it runs at, >> 4 */
+	EV_SMM_EXIT	= 0x0b,	/* from the handler before RSM; arg = the SMBASE for the next SMI, >> 4 */
+	EV_SMM_REVISION	= 0x0c,	/* from the handler; arg = the save-state revision ID's low 16 bits */
+	EV_TYPE_MAX	= EV_SMM_REVISION,
 };
 
 enum fw_phase {
@@ -53,7 +60,9 @@ enum fw_error {
 	FWERR_CONFIG	= 1,	/* config file present but malformed */
 	FWERR_ICR_BUSY	= 2,	/* ICR delivery status never cleared */
 	FWERR_TOO_MANY	= 3,	/* more CPUs than the firmware supports */
-	FWERR_MAX	= FWERR_TOO_MANY,
+	FWERR_SMM_REVISION = 4,	/* a save-state revision ID the handler does not know */
+	FWERR_SMM_TIMEOUT = 5,	/* an SMI was not taken (or did not return) in time */
+	FWERR_MAX	= FWERR_SMM_TIMEOUT,
 };
 
 /* Written to PORT_COMPLETION; QEMU's isa-debug-exit exits with (code << 1) | 1. */
@@ -64,7 +73,27 @@ enum fw_completion {
 	DONE_AP_RESET	= 0x13,
 	DONE_CONFIG	= 0x14,
 	DONE_ICR	= 0x15,
+	DONE_SMM_MISSING = 0x16,	/* a CPU never entered SMM for one of its SMIs */
+	DONE_SMM_STUCK	= 0x17,		/* a CPU entered SMM and never came back */
+	DONE_SMM_RELOC	= 0x18,		/* an SMI after relocation did not land at the new SMBASE */
+	DONE_MAX	= DONE_SMM_RELOC,
 };
+
+/* How a CPU raises an SMI on itself (EV_SMM_TRIGGER's argument). */
+enum smm_route {
+	SMM_ROUTE_LAPIC	= 1,	/* ICR: delivery mode SMI, destination = own APIC ID */
+	SMM_ROUTE_APM	= 2,	/* a write to PORT_APM_CNT */
+};
+
+/*
+ * The SMM stage: each CPU takes three SMIs on itself: LAPIC (at the default
+ * SMBASE, where the handler relocates it), then APM and LAPIC again (both at
+ * its new SMBASE). SMBASEs are >> 4 in events.
+ */
+#define SMM_DEFAULT_SMBASE	0x30000u
+#define SMM_PERCPU_BASE		0x40000u	/* + APIC ID * SMM_PERCPU_STRIDE */
+#define SMM_PERCPU_STRIDE	0x400u
+#define SMM_SMIS_PER_CPU	3
 
 /* fw_cfg keys (QEMU's numbering) */
 #define FW_CFG_SIGNATURE	0x0000
@@ -78,6 +107,7 @@ enum fw_completion {
 #define HVSMOKE_CFG_VERSION	1
 
 #define CFG_F_CONSOLE		(1u << 0)	/* print text lines on PORT_DEBUGCON */
+#define CFG_F_SMM		(1u << 1)	/* run the SMM stage */
 
 /* The config file, little-endian, exactly HVSMOKE_CFG_SIZE bytes. */
 struct hvsmoke_cfg {

@@ -167,6 +167,10 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 	s->hammer_ns += r->hammer.active_ns;
 	s->sync_timeouts += r->hammer.timeouts;
 	s->legacy_inits += r->legacy_inits;
+	if (s->iterations_run == 1 && r->log.scan_done && r->log.scan_online == r->ncpus - 1)
+		/* for the bench: absolute, so an outside clock can compare it with a spawn */
+		s->first_all_online_ns = r->ncpus > 1 ? r->log.t_last_online_ns :
+				      r->log.t_scan_done_ns;
 	if (r->cls != FC_PASS && !s->first_failure_iteration) {
 		s->first_failure_iteration = r->iteration;
 		s->first_failure_s = (double)(now_ns() - s->t_start_ns) / 1e9;
@@ -352,7 +356,7 @@ void tap_boot(FILE *f, const struct boot_result *r)
 void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 {
 	if (plan_at_end)
-		fprintf(f, "1..%u\n", s->iterations_run);
+		fprintf(f, "1..%u\n", s->iterations_run + (s->smm_skip[0] ? 1 : 0));
 	fprintf(f, "# verdict: %s, %u of %u boots passed", s->verdict, s->passed, s->iterations_run);
 	for (int c = 1; c < FC_COUNT; c++)
 		if (s->class_count[c])
@@ -372,6 +376,25 @@ void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 		samples_percentile(&s->boot_us, 100),
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
 	fflush(f);
+}
+
+/*
+ * This process's own peak RSS (VmHWM). Unlike getrusage's ru_maxrss it does
+ * not carry the high-water mark of whatever forked us across the exec.
+ */
+static long peak_rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }
 
 int json_write(const char *path, const struct run_summary *s, const struct host_info *h)
@@ -410,6 +433,13 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		samples_percentile(&s->boot_us, 100), s->boot_us.n);
 	fprintf(f, "  \"sync_policy\": \"%s\",\n  \"sync_hammer\": \"%s\",\n", s->sync_policy,
 		s->sync_hammer);
+	fprintf(f, "  \"smm\": {\"mode\": \"%s\", \"ran\": %s, \"skip_reason\": ",
+		s->smm_mode ? s->smm_mode : "auto", s->smm_ran ? "true" : "false");
+	if (s->smm_skip[0])
+		json_str(f, s->smm_skip);
+	else
+		fputs("null", f);
+	fputs("},\n", f);
 	fprintf(f, "  \"syncs\": %llu,\n  \"sync_rate_hz\": %.1f,\n  \"syncs_per_s\": %.1f,\n",
 		(unsigned long long)s->syncs, sync_rate_hz(s),
 		s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0);
@@ -424,6 +454,9 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 			s->first_failure_iteration, s->first_failure_s);
 	else
 		fputs("  \"first_failure\": null,\n", f);
+	fprintf(f, "  \"peak_rss_kib\": %ld,\n", peak_rss_kib());
+	fprintf(f, "  \"first_all_online_monotonic_ns\": %llu,\n",
+		(unsigned long long)s->first_all_online_ns);
 	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"boots_per_s\": %.1f,\n  \"host\": ", s->elapsed_s,
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
 	host_json(f, h);

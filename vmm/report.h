@@ -58,6 +58,9 @@ struct run_summary {
 	double elapsed_s;
 	const char *verdict;		/* "pass", "fail", "skip", "error" */
 	const char *sync_policy;
+	const char *smm_mode;		/* --smm */
+	bool smm_ran;			/* the SMM stage was part of each boot */
+	char smm_skip[128];		/* --smm auto on a host without SMM: why */
 	char sync_hammer[24];		/* "off", "max" or "<hz>" */
 	uint64_t t_start_ns;		/* for first_failure's seconds */
 	uint64_t syncs;
@@ -65,6 +68,7 @@ struct run_summary {
 	uint64_t hammer_ns;
 	uint64_t sync_timeouts;
 	uint64_t legacy_inits;
+	uint64_t first_all_online_ns;	/* CLOCK_MONOTONIC when boot 1 had every AP online */
 	unsigned int first_failure_iteration;	/* 0: none */
 	double first_failure_s;
 	char skip_reason[384];

@@ -357,6 +357,36 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 	}
 }
 
+void vcpu_group__rearm(struct vcpu_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->count; i++) {
+		struct vcpu *v = &g->vcpus[i];
+		enum sync_policy policy = v->sync.policy;
+		bool host_smm = v->sync.host_smm;
+
+		atomic_store(&v->exit_request, false);
+		atomic_store(&v->exited, false);
+		atomic_store(&v->thread_started, false);
+		atomic_store(&v->tid, 0);
+		atomic_store(&v->work_pending, false);
+		v->joined = false;
+		v->kicked = false;
+		v->pause = NULL;
+		v->work_head = v->work_tail = NULL;
+		v->work_closed = false;
+		atomic_store(&v->stats.entries, 0);
+		atomic_store(&v->stats.exits, 0);
+		atomic_store(&v->stats.io_exits, 0);
+		atomic_store(&v->stats.eintr, 0);
+		atomic_store(&v->stats.eagain, 0);
+		memset(&v->sync, 0, sizeof(v->sync));
+		v->sync.policy = policy;
+		v->sync.host_smm = host_smm;
+	}
+}
+
 void vcpu_group__join(struct vcpu_group *g)
 {
 	unsigned int i;

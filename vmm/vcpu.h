@@ -102,6 +102,8 @@ int vcpu_group__start(struct vcpu_group *g, const unsigned int *order, char *err
  * resent until each thread acknowledges. Returns how many are still inside.
  */
 unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns);
+/* Make joined vCPUs ready for another boot's threads (a warm reset). */
+void vcpu_group__rearm(struct vcpu_group *g);
 /* Join every thread that has left its loop (they are only returning). */
 void vcpu_group__join(struct vcpu_group *g);
 /*

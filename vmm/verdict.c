@@ -21,6 +21,9 @@ static const char *const class_names[FC_COUNT] = {
 	[FC_GUEST_CRASH] = "guest-crash",
 	[FC_VMM_ERROR] = "vmm-error",
 	[FC_QUIT_TIMEOUT] = "quit-timeout",
+	[FC_SMM_MISSING] = "smm-missing",
+	[FC_SMM_STUCK] = "smm-stuck",
+	[FC_SMM_RELOCATION] = "smm-relocation",
 };
 
 const char *fail_class_name(enum fail_class cls)
@@ -90,6 +93,65 @@ static unsigned int mark(struct boot_result *r,
 	return n;
 }
 
+/* SMM checks apply to the CPUs that came online (the others are ap-missing). */
+static bool smm_subject(const struct boot_result *r, unsigned int id)
+{
+	return is_bsp(r, id) || r->log.online[id];
+}
+
+static bool pick_smm_stuck(const struct boot_result *r, unsigned int id)
+{
+	const struct smm_cpu_log *s = &r->log.smm[id];
+
+	return smm_subject(r, id) && s->enters > s->exits;
+}
+
+static bool pick_smm_missing(const struct boot_result *r, unsigned int id)
+{
+	const struct smm_cpu_log *s = &r->log.smm[id];
+
+	return smm_subject(r, id) && s->enters < SMM_SMIS_PER_CPU;
+}
+
+static bool pick_smm_reloc(const struct boot_result *r, unsigned int id)
+{
+	const struct smm_cpu_log *s = &r->log.smm[id];
+	uint16_t expect = (uint16_t)((SMM_PERCPU_BASE + id * SMM_PERCPU_STRIDE) >> 4);
+
+	return smm_subject(r, id) && s->enters &&
+	       (s->first_base != (SMM_DEFAULT_SMBASE >> 4) || s->reloc_base != expect ||
+		s->bad_base);
+}
+
+/* The SMM stage's verdict; false if it passed. */
+static bool classify_smm(struct boot_result *r)
+{
+	static const struct {
+		enum fail_class cls;
+		bool (*pick)(const struct boot_result *, unsigned int);
+		const char *what;
+	} checks[] = {
+		{ FC_SMM_STUCK, pick_smm_stuck, "entered SMM and never came back" },
+		{ FC_SMM_MISSING, pick_smm_missing, "missed an SMI (fewer than 3 entries)" },
+		{ FC_SMM_RELOCATION, pick_smm_reloc,
+		  "did not relocate SMBASE, or took an SMI away from the new SMBASE" },
+	};
+	unsigned int k, n;
+
+	for (k = 0; k < sizeof(checks) / sizeof(checks[0]); k++) {
+		n = mark(r, checks[k].pick);
+		if (!n)
+			continue;
+		r->cls = checks[k].cls;
+		snprintf(r->detail, sizeof(r->detail), "%u CPU(s) %s%s: apic ", n, checks[k].what,
+			 r->log.last_error == FWERR_SMM_REVISION ? " (unknown save-state revision)" :
+			 "");
+		list_ids(r->detail, sizeof(r->detail), r, checks[k].pick);
+		return true;
+	}
+	return false;
+}
+
 static void mark_all(struct boot_result *r)
 {
 	unsigned int i;
@@ -145,6 +207,13 @@ void verdict_classify(struct boot_result *r)
 		mark_all(r);
 		return;
 	}
+	if (r->smi_error) {
+		r->cls = FC_VMM_ERROR;
+		snprintf(r->detail, sizeof(r->detail), "raising an SMI for port 0xb2 failed: %s",
+			 strerror(-r->smi_error));
+		mark_all(r);
+		return;
+	}
 	if (r->sync_errors) {
 		r->cls = FC_VMM_ERROR;
 		snprintf(r->detail, sizeof(r->detail),
@@ -190,7 +259,7 @@ void verdict_classify(struct boot_result *r)
 		r->vcpus[0].evidence = true;
 		return;
 	}
-	if (r->completion >= 0 && (r->completion < DONE_PASS || r->completion > DONE_ICR)) {
+	if (r->completion >= 0 && (r->completion < DONE_PASS || r->completion > DONE_MAX)) {
 		r->cls = FC_GUEST_CRASH;
 		snprintf(r->detail, sizeof(r->detail), "unknown completion code 0x%02x",
 			 r->completion);
@@ -234,6 +303,8 @@ void verdict_classify(struct boot_result *r)
 		list_ids(r->detail, sizeof(r->detail), r, pick_missing);
 		return;
 	}
+	if (r->smm_stage && classify_smm(r))
+		return;
 	if (r->completion < 0) {
 		r->cls = FC_BOOT_TIMEOUT;
 		snprintf(r->detail, sizeof(r->detail),
@@ -244,9 +315,13 @@ void verdict_classify(struct boot_result *r)
 	if (r->completion != DONE_PASS) {
 		/* the firmware saw a failure the VMM's own counts did not */
 		r->cls = r->completion == DONE_AP_DUP ? FC_AP_DUPLICATE :
-			 r->completion == DONE_AP_RESET ? FC_AP_RESET : FC_AP_MISSING;
+			 r->completion == DONE_AP_RESET ? FC_AP_RESET :
+			 r->completion == DONE_SMM_MISSING ? FC_SMM_MISSING :
+			 r->completion == DONE_SMM_STUCK ? FC_SMM_STUCK :
+			 r->completion == DONE_SMM_RELOC ? FC_SMM_RELOCATION : FC_AP_MISSING;
 		snprintf(r->detail, sizeof(r->detail),
-			 "firmware completion code 0x%02x though every AP reported once", r->completion);
+			 "firmware completion code 0x%02x though the VMM's own counts saw no failure",
+			 r->completion);
 		mark_all(r);
 		return;
 	}

@@ -19,6 +19,9 @@ enum fail_class {
 	FC_GUEST_CRASH,
 	FC_VMM_ERROR,
 	FC_QUIT_TIMEOUT,
+	FC_SMM_MISSING,
+	FC_SMM_STUCK,
+	FC_SMM_RELOCATION,
 	FC_COUNT,
 };
 
@@ -50,6 +53,8 @@ struct boot_result {
 	char setup_error[160];		/* the VM could not be built or torn down */
 	unsigned int stuck_threads;	/* vCPU threads that never left the guest */
 	int abort;			/* enum platform_abort: quit or reset from outside */
+	bool smm_stage;			/* the firmware was asked to run its SMM stage */
+	int smi_error;			/* -errno of a failed KVM_SMI for port 0xB2 */
 	bool quit_internal;		/* the quit was this boot's --quit-at */
 	uint64_t quit_after_ns;		/* threads started -> quit */
 	uint64_t quit_latency_ns;	/* quit -> every vCPU thread joined */

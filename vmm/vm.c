@@ -18,8 +18,22 @@ static void *map_anon(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Top-align like a flash part, so the reset vector is the image's last 16 bytes. */
+static void load_rom(struct vm *vm)
+{
+	memset(vm->rom, 0xff, VM_ROM_MAX);
+	memcpy(vm->rom + VM_ROM_MAX - vm->fw_size, vm->fw, vm->fw_size);
+	memcpy(vm->ram + VM_ROM_SHADOW_TOP - VM_ROM_MAX, vm->rom, VM_ROM_MAX);
+}
+
+void vm__reset_memory(struct vm *vm)
+{
+	memset(vm->ram, 0, vm->ram_size);
+	load_rom(vm);
+}
+
 int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, size_t fw_size,
-	       char *err, size_t errlen)
+	       bool smm, char *err, size_t errlen)
 {
 	int r;
 
@@ -40,10 +54,9 @@ int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, si
 		vm__destroy(vm);
 		return -ENOMEM;
 	}
-	/* Top-align like a flash part, so the reset vector is the image's last 16 bytes. */
-	memset(vm->rom, 0xff, VM_ROM_MAX);
-	memcpy(vm->rom + VM_ROM_MAX - fw_size, fw, fw_size);
-	memcpy(vm->ram + VM_ROM_SHADOW_TOP - VM_ROM_MAX, vm->rom, VM_ROM_MAX);
+	vm->fw = fw;
+	vm->fw_size = fw_size;
+	load_rom(vm);
 
 	r = ops->vm_create(vm);
 	if (r) {
@@ -51,9 +64,15 @@ int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, si
 		vm__destroy(vm);
 		return r;
 	}
-	r = ops->vm_map(vm, SLOT_RAM, 0, vm->ram, vm->ram_size, false);
+	r = ops->vm_map(vm, SLOT_RAM, 0, vm->ram, vm->ram_size, false, false);
 	if (!r)
-		r = ops->vm_map(vm, SLOT_ROM, VM_ROM_TOP - VM_ROM_MAX, vm->rom, VM_ROM_MAX, true);
+		r = ops->vm_map(vm, SLOT_ROM, VM_ROM_TOP - VM_ROM_MAX, vm->rom, VM_ROM_MAX, true,
+				false);
+	if (!r && smm)
+		r = ops->vm_map(vm, SLOT_RAM, 0, vm->ram, vm->ram_size, false, true);
+	if (!r && smm)
+		r = ops->vm_map(vm, SLOT_ROM, VM_ROM_TOP - VM_ROM_MAX, vm->rom, VM_ROM_MAX, true,
+				true);
 	if (r) {
 		snprintf(err, errlen, "%s: cannot map guest memory: %s", ops->name, strerror(-r));
 		vm__destroy(vm);

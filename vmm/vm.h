@@ -20,11 +20,19 @@ struct vm {
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint8_t *rom;			/* VM_ROM_MAX bytes, image top-aligned, 0xff below */
+	const uint8_t *fw;		/* the image, for a warm reset */
+	size_t fw_size;
 };
 
 /* 0, or -errno with a one-line reason in err. */
+/*
+ * With smm, the SMM address space gets the same RAM and ROM: the firmware's
+ * SMRAM (its SMBASE regions) is ordinary RAM it sets up before the first SMI.
+ */
 int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, size_t fw_size,
-	       char *err, size_t errlen);
+	       bool smm, char *err, size_t errlen);
 void vm__destroy(struct vm *vm);
+/* A warm reset's memory: RAM zeroed, the ROM and its low copy as at creation. */
+void vm__reset_memory(struct vm *vm);
 
 #endif

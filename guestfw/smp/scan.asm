@@ -2,13 +2,12 @@
 ; BSP side of the AP scan: INIT/SIPI broadcast, deadline wait, per-AP verdicts.
 %include "hvsmoke.inc"
 
-%define ICR_BUSY		(1 << 12)	; delivery status
 %define ICR_SPIN_MAX		100000		; spins before the ICR counts as stuck
 %define ICR_INIT_ALL_BUT_SELF	0x000c4500	; shorthand 11, level assert, INIT
 %define ICR_SIPI_ALL_BUT_SELF	0x000c4600	; shorthand 11, level assert, STARTUP
 %define APIC_ID_SLOTS		256		; bits in SH_BITMAP
 
-global smp_send_ipis, smp_wait, smp_report
+global smp_send_ipis, smp_wait, smp_report, icr_wait
 extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags, fw_storm
 extern ev_send, ev_bsp, con_puts, con_dec
 
@@ -29,7 +28,7 @@ bits 32
 icr_wait:
 	mov	ecx, ICR_SPIN_MAX
 .spin:
-	test	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_BUSY
+	test	dword [LAPIC_BASE + LAPIC_ICR_LO], LAPIC_ICR_BUSY
 	jz	.idle
 	pause
 	dec	ecx

@@ -10,7 +10,8 @@
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
 
-extern fw_gdt, fw_gdt_limit, fw_storm
+extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags
+extern smm_stage
 
 ; ---------------------------------------------------------------------------
 ; Linked at TRAMP_BASE; SIPI enters it at CS=TRAMP_BASE>>4, IP=0.
@@ -37,7 +38,7 @@ tramp_gdtr:
 	dd	fw_gdt
 
 ; ---------------------------------------------------------------------------
-; Runs from ROM. No stack: nothing here calls, so each AP needs none.
+; Runs from ROM. No stack until the SMM stage, the only part that calls.
 section .text32 progbits alloc exec nowrite align=16
 bits 32
 ap_entry32:
@@ -67,7 +68,14 @@ ap_entry32:
 	; the BSP's count check implies the bitmap.
 	lock inc dword [SH_ONLINE_COUNT]
 	; The storm continues on each AP while the BSP scans for the others.
-	POST_STORM
+	POST_STORM			; preserves ebx
+	test	byte [fw_flags], CFG_F_SMM
+	jz	.park
+	mov	eax, ebx
+	shl	eax, SMM_STACK_SHIFT
+	mov	esp, SMM_STACK_TOP
+	sub	esp, eax
+	call	smm_stage
 	jmp	.park
 
 .duplicate:

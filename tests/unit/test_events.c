@@ -94,11 +94,41 @@ static void test_log_context_errors(void)
 		    log.bad_detail);
 }
 
+static void test_smm_sequence(void)
+{
+	const uint16_t def = SMM_DEFAULT_SMBASE >> 4;
+	const uint16_t mine = (SMM_PERCPU_BASE + 1 * SMM_PERCPU_STRIDE) >> 4;
+	struct ev_log log;
+	const struct smm_cpu_log *s = &log.smm[1];
+
+	ev_log_init(&log, 2);
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_TRIGGER, 1, SMM_ROUTE_LAPIC), 1) == 0, "t1");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_REVISION, 1, 0x64), 2) == 0, "rev");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_ENTER, 1, def), 3) == 0, "enter 1");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_EXIT, 1, mine), 4) == 0, "exit 1");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_TRIGGER, 1, SMM_ROUTE_APM), 5) == 0, "t2");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_ENTER, 1, mine), 6) == 0, "enter 2");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_EXIT, 1, mine), 7) == 0, "exit 2");
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_ENTER, 1, def), 8) == 0, "enter 3");
+	TEST_ASSERT(s->enters == 3 && s->exits == 2, "enters %u exits %u", s->enters, s->exits);
+	TEST_ASSERT(s->first_base == def && s->reloc_base == mine, "bases %#x %#x", s->first_base,
+		    s->reloc_base);
+	TEST_ASSERT(s->bad_base == 1, "the third SMI at the default base is a bad base: %u",
+		    s->bad_base);
+	TEST_ASSERT(s->triggers[SMM_ROUTE_LAPIC] == 1 && s->triggers[SMM_ROUTE_APM] == 1, "routes");
+	TEST_ASSERT(s->revision_seen && s->revision == 0x64, "revision");
+	TEST_ASSERT(log.smm_events == 8 && log.bad == 0, "counts");
+	/* a route that does not exist, and an SMM report for another CPU */
+	TEST_ASSERT(ev_log_record(&log, 1, EV_MAKE(EV_SMM_TRIGGER, 1, 3), 9) == -1, "route 3");
+	TEST_ASSERT(ev_log_record(&log, 0, EV_MAKE(EV_SMM_ENTER, 1, def), 9) == -1, "impersonation");
+}
+
 int main(void)
 {
 	test_decode_valid();
 	test_decode_invalid();
 	test_log_counts();
 	test_log_context_errors();
+	test_smm_sequence();
 	return unit_done("test_events");
 }

@@ -201,6 +201,69 @@ static void test_quit(void)
 		    "quit-timeout: %s %s", fail_class_name(r.cls), r.detail);
 }
 
+static void smm_good(struct boot_result *r)
+{
+	unsigned int i;
+
+	good_boot(r);
+	r->smm_stage = true;
+	for (i = 0; i < NCPUS; i++) {
+		struct smm_cpu_log *s = &r->log.smm[i];
+
+		s->enters = s->exits = 3;
+		s->first_base = SMM_DEFAULT_SMBASE >> 4;
+		s->reloc_base = (uint16_t)((SMM_PERCPU_BASE + i * SMM_PERCPU_STRIDE) >> 4);
+	}
+}
+
+static void test_smm(void)
+{
+	struct boot_result r;
+
+	smm_good(&r);
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_PASS, "smm pass: %s %s", fail_class_name(r.cls), r.detail);
+
+	smm_good(&r);
+	r.log.smm[2].exits = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_SMM_STUCK && reports[2].evidence && strstr(r.detail, "apic 2"),
+		    "stuck: %s %s", fail_class_name(r.cls), r.detail);
+
+	smm_good(&r);
+	r.log.smm[0].enters = r.log.smm[0].exits = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_SMM_MISSING && reports[0].evidence, "missing: %s",
+		    fail_class_name(r.cls));
+
+	smm_good(&r);
+	r.log.smm[3].reloc_base = SMM_DEFAULT_SMBASE >> 4;	/* never relocated */
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_SMM_RELOCATION, "not relocated: %s", fail_class_name(r.cls));
+
+	smm_good(&r);
+	r.log.smm[1].bad_base = 1;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_SMM_RELOCATION, "bad base: %s", fail_class_name(r.cls));
+
+	/* an AP that never came online is ap-missing, not also an SMM failure */
+	smm_good(&r);
+	r.log.online[2] = 0;
+	memset(&r.log.smm[2], 0, sizeof(r.log.smm[2]));
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING, "missing AP first: %s", fail_class_name(r.cls));
+
+	/* without the stage, SMM events are not required */
+	good_boot(&r);
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_PASS, "no stage: %s", fail_class_name(r.cls));
+
+	smm_good(&r);
+	r.completion = DONE_SMM_STUCK;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_SMM_STUCK, "firmware-only stuck: %s", fail_class_name(r.cls));
+}
+
 int main(void)
 {
 	test_pass();
@@ -209,5 +272,6 @@ int main(void)
 	test_timeout_and_protocol();
 	test_completion_codes();
 	test_quit();
+	test_smm();
 	return unit_done("test_verdict");
 }

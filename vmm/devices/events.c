@@ -17,6 +17,10 @@ static const char *const type_names[] = {
 	[EV_AP_DUPLICATE] = "ap-duplicate",
 	[EV_AP_RESET] = "ap-reset",
 	[EV_ERROR] = "error",
+	[EV_SMM_TRIGGER] = "smm-trigger",
+	[EV_SMM_ENTER] = "smm-enter",
+	[EV_SMM_EXIT] = "smm-exit",
+	[EV_SMM_REVISION] = "smm-revision",
 };
 
 const char *ev_type_name(uint8_t type)
@@ -59,6 +63,14 @@ int ev_decode(uint32_t raw, struct fw_event *ev, char *why, size_t len)
 		if (ev->arg < 1 || ev->arg > FWERR_MAX)
 			goto bad_arg;
 		break;
+	case EV_SMM_TRIGGER:
+		if (ev->arg != SMM_ROUTE_LAPIC && ev->arg != SMM_ROUTE_APM)
+			goto bad_arg;
+		break;
+	case EV_SMM_ENTER:
+	case EV_SMM_EXIT:
+	case EV_SMM_REVISION:
+		break;		/* any SMBASE >> 4 or revision */
 	default:
 		if (ev->arg)
 			goto bad_arg;
@@ -90,6 +102,35 @@ static int protocol_error(struct ev_log *log, const char *why)
 	return -1;
 }
 
+static void smm_record(struct smm_cpu_log *s, const struct fw_event *ev)
+{
+	switch (ev->type) {
+	case EV_SMM_TRIGGER:
+		if (s->triggers[ev->arg] < UINT8_MAX)
+			s->triggers[ev->arg]++;
+		s->last_route = (uint8_t)ev->arg;
+		break;
+	case EV_SMM_ENTER:
+		if (!s->enters)
+			s->first_base = ev->arg;
+		else if (ev->arg != s->reloc_base && s->bad_base < UINT8_MAX)
+			s->bad_base++;
+		if (s->enters < UINT8_MAX)
+			s->enters++;
+		break;
+	case EV_SMM_EXIT:
+		if (!s->exits)
+			s->reloc_base = ev->arg;
+		if (s->exits < UINT8_MAX)
+			s->exits++;
+		break;
+	case EV_SMM_REVISION:
+		s->revision = ev->arg;
+		s->revision_seen = true;
+		break;
+	}
+}
+
 int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64_t ts_ns)
 {
 	struct fw_event ev;
@@ -109,6 +150,10 @@ int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64
 	case EV_AP_ONLINE:
 	case EV_AP_DUPLICATE:
 	case EV_AP_RESET:
+	case EV_SMM_TRIGGER:
+	case EV_SMM_ENTER:
+	case EV_SMM_EXIT:
+	case EV_SMM_REVISION:
 		/* self-reports: the APIC ID must be the writer's (CPUID/LAPIC agree) */
 		if (ev.apic != vcpu_id) {
 			snprintf(why, sizeof(why), "vCPU %u sent %s for APIC ID %u", vcpu_id,
@@ -155,6 +200,13 @@ int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64
 	case EV_ERROR:
 		log->errors++;
 		log->last_error = ev.arg;
+		break;
+	case EV_SMM_TRIGGER:
+	case EV_SMM_ENTER:
+	case EV_SMM_EXIT:
+	case EV_SMM_REVISION:
+		log->smm_events++;
+		smm_record(&log->smm[ev.apic], &ev);
 		break;
 	}
 	return 0;

@@ -17,6 +17,19 @@ struct fw_event {
 	uint16_t arg;
 };
 
+/* One CPU's SMM stage as its events tell it. SMBASEs are >> 4, as sent. */
+struct smm_cpu_log {
+	uint8_t triggers[3];		/* by enum smm_route (index 0 unused) */
+	uint8_t enters;
+	uint8_t exits;
+	uint8_t bad_base;		/* entries after relocation not at the new SMBASE */
+	uint8_t last_route;
+	uint16_t first_base;		/* where the first SMI ran */
+	uint16_t reloc_base;		/* the SMBASE the first exit handed on */
+	uint16_t revision;
+	bool revision_seen;
+};
+
 /* Everything the verdict needs from the event stream of one boot. */
 struct ev_log {
 	unsigned int ncpus;
@@ -33,6 +46,8 @@ struct ev_log {
 	uint32_t duplicate[EV_MAX_APIC];
 	uint32_t reset[EV_MAX_APIC];
 	bool fw_missing[EV_MAX_APIC];		/* the BSP said this AP is missing */
+	struct smm_cpu_log smm[EV_MAX_APIC];
+	uint32_t smm_events;
 	uint64_t t_boot_ns;			/* absolute, now_ns() at the exit */
 	uint64_t t_scan_done_ns;
 	uint64_t t_last_online_ns;

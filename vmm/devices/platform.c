@@ -3,12 +3,13 @@
 #include "platform.h"
 #include "../protocol.h"
 #include "../util.h"
+#include "../vm.h"
 
 #include <stdio.h>
 #include <string.h>
 
 void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke_cfg *cfg,
-		    bool console_to_stderr)
+		    bool console_to_stderr, bool smm)
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
@@ -18,6 +19,7 @@ void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke
 		fwcfg_add_file(&p->fwcfg, HVSMOKE_CFG_NAME, cfg, sizeof(*cfg));
 	ev_log_init(&p->log, ncpus);
 	p->console_to_stderr = console_to_stderr;
+	p->smm = smm;
 	p->completion = -1;
 	p->crash_vcpu = -1;
 }
@@ -95,6 +97,31 @@ static enum vcpu_action port_access(struct platform *p, struct vcpu *vcpu, uint1
 		}
 		finish_locked(p);
 		return VCPU_STOP;
+	case PORT_APM_CNT:
+		if (!out) {
+			data[0] = 0;
+			return VCPU_CONTINUE;
+		}
+		if (p->smm) {
+			/* on the writing vCPU's own thread: taken at its next entry */
+			int r = vcpu->vm->ops->vcpu_smi(vcpu);
+
+			if (r && !p->smi_error)
+				p->smi_error = r;
+			p->smis++;
+		} else {
+			atomic_fetch_add_explicit(&p->unhandled_io, 1, memory_order_relaxed);
+		}
+		return VCPU_CONTINUE;
+	case PORT_PCI_CONFIG_ADDR:
+	case PORT_PCI_CONFIG_DATA:
+	case PORT_PCI_CONFIG_DATA + 1:
+	case PORT_PCI_CONFIG_DATA + 2:
+	case PORT_PCI_CONFIG_DATA + 3:
+		/* no PCI bus: the firmware's probe reads all ones and moves on */
+		if (!out)
+			memset(data, 0xff, size);
+		return VCPU_CONTINUE;
 	case PORT_FWCFG_SEL:
 		if (out && size == 2)
 			fwcfg_select(&p->fwcfg, (uint16_t)v);

@@ -30,6 +30,9 @@ struct platform {
 	struct ev_log log;
 
 	bool console_to_stderr;
+	bool smm;			/* PORT_APM_CNT raises SMIs */
+	uint64_t smis;			/* raised through PORT_APM_CNT */
+	int smi_error;			/* -errno of the first failed SMI */
 	char con_line[160];
 	size_t con_len;
 
@@ -52,7 +55,7 @@ struct platform {
 };
 
 void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke_cfg *cfg,
-		    bool console_to_stderr);
+		    bool console_to_stderr, bool smm);
 void platform__destroy(struct platform *p);
 
 enum vcpu_action platform__handle_exit(void *ctx, struct vcpu *vcpu, struct vcpu_exit *exit);

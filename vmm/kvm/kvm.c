@@ -196,10 +196,11 @@ static int kvm_vm_create(struct vm *vm)
 }
 
 static int kvm_vm_map(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uint64_t size,
-		      bool readonly)
+		      bool readonly, bool smm)
 {
 	struct kvm_userspace_memory_region region = {
-		.slot = slot,
+		/* bits 16-31 of the slot pick the address space; 1 is what SMM sees */
+		.slot = slot | (smm ? 1u << 16 : 0),
 		.flags = readonly && kvm.caps.readonly_mem ? KVM_MEM_READONLY : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
@@ -491,6 +492,13 @@ static int kvm_vcpu_put_state(struct vcpu *vcpu, const struct vcpu_state *st,
 	return kvm__put_state(vcpu->fd, st, plan, sys_ioctl);
 }
 
+static int kvm_vcpu_smi(struct vcpu *vcpu)
+{
+	if (!kvm.caps.smm)
+		return -ENOTSUP;
+	return ioctl(vcpu->fd, KVM_SMI, 0) ? -errno : 0;
+}
+
 static uint32_t kvm_vcpu_tsc_khz(struct vcpu *vcpu)
 {
 	int r;
@@ -513,6 +521,7 @@ const struct accel_ops kvm_accel_ops = {
 	.vcpu_arm_kick = kvm_vcpu_arm_kick,
 	.vcpu_disarm_kick = kvm_vcpu_disarm_kick,
 	.vcpu_tsc_khz = kvm_vcpu_tsc_khz,
+	.vcpu_smi = kvm_vcpu_smi,
 	.vcpu_get_state = kvm_vcpu_get_state,
 	.vcpu_put_state = kvm_vcpu_put_state,
 };
