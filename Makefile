@@ -12,13 +12,14 @@ FW_INCS := $(wildcard guestfw/include/*.inc)
 FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
 FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
 
-.PHONY: all fw deps run check clean testfw
+.PHONY: all fw deps run check clean testfw bench
 all: fw
 
 # tool:package pairs; `make deps` installs what is missing (apt, as root) or
 # names the exact command.
 DEPS := nasm:nasm ld:binutils cc:gcc bats:bats python3:python3 socat:socat \
-	qemu-system-x86_64:qemu-system-x86 /usr/include/jansson.h:libjansson-dev
+	qemu-system-x86_64:qemu-system-x86 /usr/include/jansson.h:libjansson-dev \
+	/usr/share/seabios/bios-256k.bin:seabios
 deps:
 	@missing=""; \
 	for p in $(DEPS); do t="$${p%%:*}"; \
@@ -120,10 +121,25 @@ RUN_ARGS ?= --cpus 4 --iterations 10 --sync-hammer max
 run: all
 	$(B)/hvsmoke run $(RUN_ARGS)
 
-check: all testfw $(B)/hvsmoke-tsan $(B)/hvsmoke-asan
+check: all testfw $(B)/hvsmoke-tsan $(B)/hvsmoke-asan $(B)/floor
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	tests/run-bats.sh tests/
+
+# bench: QEMU and SeaBIOS are its peers; installed (as root) or their rows skip
+bench: all $(B)/floor
+	@if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || [ ! -e /usr/share/seabios/bios-256k.bin ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86 seabios >/dev/null; \
+		else \
+			echo "bench: QEMU rows will be skipped; to include them: sudo apt-get install -y qemu-system-x86 seabios" >&2; \
+		fi; \
+	fi
+	python3 bench/run.py
+
+$(B)/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $<
 
 clean:
 	rm -rf $(B)

@@ -84,3 +84,21 @@ setup() {
 	grep -qE '^# CS =0008 ' <<< "$output"
 	[[ "$output" == *"MP_STATE=HALTED"* ]]
 }
+
+@test "--reuse-vm (warm reset between boots): fixed passes, both legacy policies still caught" {
+	run "$HV" --reuse-vm --sync-hammer max --cpus 2 --iterations 500 -q --json "$BATS_TEST_TMPDIR/r.json"
+	tail -3 <<< "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" passed)" -eq 500 ]
+	run "$HV" --reuse-vm --sync-policy legacy-smm --sync-hammer max --cpus 2 --duration 30 \
+		--stop-on-failure --boot-timeout 300
+	if [ "$status" -eq 0 ]; then
+		skip "host never lost an AP in 30 s with a reused VM"
+	fi
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: ap-missing"* ]]
+	run "$HV" --reuse-vm --sync-policy legacy-init --sync-hammer max --cpus 2 --duration 30 \
+		--stop-on-failure --boot-timeout 300
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: ap-reset"* ]]
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# A quick smoke of the bench scripts: one short pass of every measurement,
+# asserting only that the output is well-formed (never a speed).
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	require_kvm
+}
+
+@test "bench/run.py --quick writes well-formed latest.json and latest.md" {
+	out="$BATS_TEST_TMPDIR/bench"
+	run python3 "$ROOT/bench/run.py" --quick --out "$out"
+	echo "$output" | tail -20
+	[ "$status" -eq 0 ]
+	python3 - "$out/latest.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for n in ("1", "4", "64"):
+    assert isinstance(d["ratio_to_floor"][n], (int, float)) and d["ratio_to_floor"][n] > 0, n
+    if "qemu" not in d["skipped"]:
+        assert d["speedup_vs_qemu_seabios"][n] > 0, n
+assert d["boots_per_s"]["fresh"]["4"] > 0 and d["boots_per_s"]["fresh"]["64"] > 0
+assert d["boots_per_s"]["warm"]["4"] > 0
+assert d["quit_latency_us"]["p50"] > 0 and d["quit_latency_us"]["p99"] >= d["quit_latency_us"]["p50"]
+assert d["peak_rss_kib"] > 0
+assert d["host"]["kernel"]
+assert all("target" in v for v in d["verdicts"])
+PY
+	grep -q '^| 64 |' "$out/latest.md"
+	grep -q 'ratio to floor' "$out/latest.md"
+}
+
+@test "the floor program measures and refuses bad arguments" {
+	run "$ROOT/build/floor" 2 3
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"cpus": 2, "iterations": 3, "median_us": '* ]]
+	run "$ROOT/build/floor" 0 3
+	[ "$status" -eq 2 ]
+}
