@@ -85,6 +85,23 @@ config_load:
 	call	fwcfg_read_le
 	mov	[fw_nb_cpus], eax
 
+	; hvsmoke's fw_cfg serves the config as its first file: try that key
+	; before the directory, whose entries cost one VM exit per byte (64
+	; each). Anywhere else key 0x20 is another file and the magic differs.
+	mov	ax, FW_CFG_FILE_FIRST
+	call	fwcfg_select
+	mov	ecx, 4
+	call	fwcfg_read_le
+	cmp	eax, HVSMOKE_CFG_MAGIC
+	jne	.directory
+	mov	[CFG_COPY], eax
+	mov	edi, CFG_COPY + 4
+	mov	ecx, HVSMOKE_CFG_SIZE - 4
+	call	fwcfg_read
+	mov	ebx, HVSMOKE_CFG_SIZE
+	jmp	.validate
+
+.directory:
 	mov	ax, FW_CFG_FILE_DIR
 	call	fwcfg_select
 	mov	ecx, 4
@@ -124,6 +141,7 @@ config_load:
 	mov	edi, CFG_COPY
 	call	fwcfg_read
 
+.validate:
 	; A present but malformed file is an error, not a cue for defaults:
 	; the VMM asked for something specific and we cannot tell what.
 	cmp	ebx, HVSMOKE_CFG_SIZE

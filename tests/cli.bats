@@ -59,8 +59,8 @@ load helpers
 }
 
 @test "no /dev/kvm: exit 4 with a TAP skip and a JSON skip verdict" {
-	HVSMOKE_KVM_DEVICE=/nonexistent/kvm run --separate-stderr "$HV" --json "$BATS_TEST_TMPDIR/s.json" \
-		--junit "$BATS_TEST_TMPDIR/s.xml"
+	HVSMOKE_KVM_DEVICE=/nonexistent/kvm run --separate-stderr "$HV" --accel kvm \
+		--json "$BATS_TEST_TMPDIR/s.json" --junit "$BATS_TEST_TMPDIR/s.xml"
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"1..0 # SKIP kvm unavailable: /nonexistent/kvm: No such file or directory"* ]]
 	[ "$(json_get "$BATS_TEST_TMPDIR/s.json" verdict)" = skip ]
@@ -183,4 +183,22 @@ PY
 	run "$HV" --cpus 2 --iterations 1 --firmware "$FW_NOSIPI" --boot-timeout 300
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"# SKIP host KVM lacks"* ]]
+}
+
+@test "--accel auto with neither KVM nor MSHV: exit 4 naming both" {
+	HVSMOKE_KVM_DEVICE=/nonexistent/kvm HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" --iterations 1
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"1..0 # SKIP no accelerator: kvm: /nonexistent/kvm: No such file or directory; mshv: /nonexistent/mshv: No such file or directory"* ]]
+}
+
+@test "--accel mshv without /dev/mshv: exit 4 with the reason; info lists MSHV as absent" {
+	HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" --accel mshv --iterations 1
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"1..0 # SKIP mshv unavailable: /nonexistent/mshv: No such file or directory"* ]]
+	HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" info
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mshv:            absent: /nonexistent/mshv: No such file or directory"* ]]
+	HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" info --json
+	echo "$output" > "$BATS_TEST_TMPDIR/i.json"
+	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" backends.mshv.available)" = False ]
 }

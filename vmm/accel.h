@@ -61,6 +61,8 @@ struct vcpu_exit {
 /* What a verdict shows about one vCPU when something went wrong. */
 struct vcpu_brief {
 	bool valid;
+	bool mp_state_valid;		/* not every backend can read these two */
+	bool events_valid;
 	uint32_t mp_state;		/* KVM_MP_STATE_* numbering */
 	uint16_t cs;
 	uint64_t cs_base;
@@ -70,6 +72,19 @@ struct vcpu_brief {
 	uint32_t sipi_vector;
 	bool smm;
 	uint32_t events_flags;
+};
+
+/* Points of the generic vCPU loop, for the scripted accelerator's kicks. */
+enum vcpu_loop_point {
+	LOOP_TOP,
+	LOOP_AFTER_DISARM,
+	LOOP_AFTER_EXIT_CHECK,
+	LOOP_AFTER_WORK,
+	LOOP_BEFORE_RUN,
+	LOOP_IN_RUN,		/* called by the accelerator's run itself */
+	LOOP_AFTER_RUN,
+	LOOP_AFTER_HANDLE,
+	LOOP_POINT_COUNT,
 };
 
 struct accel_ops {
@@ -86,6 +101,13 @@ struct accel_ops {
 	/* Enter the guest once. 0 with *exit filled, or -EINTR / -EAGAIN / -errno. */
 	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
 	/*
+	 * Finish an I/O or MMIO exit in userspace once the VMM has handled it
+	 * (for an IN, the data is in exit->io.data): set the result, step RIP.
+	 * NULL where the next entry finishes it (KVM); a backend without
+	 * immediate_exit must provide it, or a request would wait on the guest.
+	 */
+	int (*vcpu_complete_io)(struct vcpu *vcpu, const struct vcpu_exit *exit);
+	/*
 	 * Make the next (or the current) entry return at once. Called from any
 	 * thread; must be async-signal-safe and lock-free.
 	 */
@@ -99,14 +121,24 @@ struct accel_ops {
 			      const struct sync_plan *plan);
 	/* Raise an SMI on the vCPU (taken at its next entry). 0 or -errno. */
 	int (*vcpu_smi)(struct vcpu *vcpu);
+	/* Test hook, NULL in real backends: the vCPU thread passes a loop point. */
+	void (*loop_point)(struct vcpu *vcpu, enum vcpu_loop_point point);
 	/* TSC frequency the guest sees, in kHz; 0 if unknown. */
 	uint32_t (*vcpu_tsc_khz)(struct vcpu *vcpu);
 };
 
-/* Resolve --accel; NULL with a reason in why when no backend fits. */
+/*
+ * Resolve --accel (kvm, mshv, auto: KVM then MSHV, script:FILE) and probe it.
+ * 0 with *ops and *caps set; -ENODEV when nothing usable is here (a skip),
+ * -EINVAL for a bad script, or another -errno; why says what in one line.
+ */
+int accel_select(const char *name, const struct accel_ops **ops, struct accel_caps *caps,
+		 char *why, size_t len);
+/* The backend a name means, without probing (for `info`); NULL if unknown. */
 const struct accel_ops *accel_lookup(const char *name);
 
 extern const struct accel_ops kvm_accel_ops;
+extern const struct accel_ops mshv_accel_ops;
 
 const char *mp_state_name(uint32_t mp_state);
 

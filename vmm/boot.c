@@ -100,6 +100,13 @@ static void collect(struct boot_result *r, struct platform *p, struct vcpu_group
 	r->vmm_error = p->vmm_error;
 	r->vmm_error_vcpu = p->vmm_error_vcpu;
 	pthread_mutex_unlock(&p->lock);
+	if (p->log.t_boot_ns && p->completion >= 0)
+		pr_debug("boot %u: first event at %llu us, boot event at %llu us, scan done at %llu us, completion at %llu us",
+			 r->iteration, (unsigned long long)((p->log.t_first_ns - t_start) / 1000),
+			 (unsigned long long)((p->log.t_boot_ns - t_start) / 1000),
+			 (unsigned long long)(p->log.t_scan_done_ns ?
+					      (p->log.t_scan_done_ns - t_start) / 1000 : 0),
+			 (unsigned long long)((p->t_completion_ns - t_start) / 1000));
 	r->post_writes = atomic_load(&p->post_writes);
 	r->unhandled_io = atomic_load(&p->unhandled_io);
 
@@ -131,6 +138,8 @@ static void brief_from_state(const struct vcpu_state *st, struct vcpu_brief *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->valid = true;
+	b->mp_state_valid = st->valid & PART_BIT(PART_MP_STATE);
+	b->events_valid = st->valid & PART_BIT(PART_EVENTS);
 	b->mp_state = st->mp_state.mp_state;
 	b->cs = st->sregs.cs.selector;
 	b->cs_base = st->sregs.cs.base;
@@ -334,6 +343,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	struct hammer hammer;
 	unsigned int *order;
 	uint64_t t_start, t_stop, stop_deadline;
+	uint32_t tsc_khz;
 	bool safe = true;
 	unsigned int i;
 
@@ -348,8 +358,8 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		goto out;
 	}
 
-	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms,
-			 bp->ops->vcpu_tsc_khz(&group->vcpus[0]),
+	tsc_khz = bp->ops->vcpu_tsc_khz(&group->vcpus[0]);
+	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms, tsc_khz ? tsc_khz : host_tsc_khz(),
 			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0), bp->storm_ms);
 	platform__init(plat, bp->cpus, &cfg, bp->console, bp->smm);
 	start_order(order, bp->cpus, bp->seed);

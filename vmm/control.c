@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#define PAUSE_SLICE_NS	100000000ull
-
 void control_init(struct control *c, unsigned int ncpus)
 {
 	memset(c, 0, sizeof(*c));
@@ -40,6 +38,7 @@ void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 	/* a quit that came while no boot was attached still ends this one */
 	if (c->quit != QUIT_NONE)
 		platform__abort(p, ABORT_QUIT, c->quit_ns);
+	pthread_cond_broadcast(&c->cond);	/* a monitor command may wait for a boot */
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -166,12 +165,18 @@ bool control_take_reset(struct control *c)
 	return r;
 }
 
-void control_wait_unpaused(struct control *c)
+struct vcpu_group *control_get_wait(struct control *c, uint64_t deadline_ns)
 {
+	struct vcpu_group *g;
+
 	pthread_mutex_lock(&c->lock);
-	while (atomic_load(&c->paused) && c->quit == QUIT_NONE)
-		timed_wait_until(&c->cond, &c->lock, now_ns() + PAUSE_SLICE_NS);
+	while (!c->group && c->quit == QUIT_NONE && now_ns() < deadline_ns)
+		timed_wait_until(&c->cond, &c->lock, deadline_ns);
+	g = c->group;
+	if (g)
+		c->users++;
 	pthread_mutex_unlock(&c->lock);
+	return g;
 }
 
 const char *control_status(struct control *c)

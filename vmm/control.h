@@ -66,8 +66,8 @@ uint64_t control_paused_ns(struct control *c);
 void control_reset(struct control *c);
 /* Consume a pending reset request. */
 bool control_take_reset(struct control *c);
-/* Between boots: sit out a pause (in bounded slices) unless quitting. */
-void control_wait_unpaused(struct control *c);
+/* control_get, waiting (until deadline_ns) for the next boot if between two. */
+struct vcpu_group *control_get_wait(struct control *c, uint64_t deadline_ns);
 const char *control_status(struct control *c);
 
 #endif

@@ -79,7 +79,8 @@ static void *hammer_thread(void *arg)
 			else
 				h->stats.errors++;
 		}
-		h->stats.sweeps++;
+		if (gone < ntargets)
+			h->stats.sweeps++;	/* a sweep that served nobody is no sweep */
 		if (period) {
 			next += period;
 			pause_until(h, next);

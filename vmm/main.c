@@ -19,7 +19,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #define HVSMOKE_VERSION "0.1.0"
 
@@ -53,19 +52,6 @@ static uint8_t *firmware_load(const char *path, size_t *size)
 	return buf;
 }
 
-/* The host TSC rate, for a config used outside hvsmoke (QEMU reads the host TSC too). */
-static uint32_t host_tsc_khz(void)
-{
-	uint64_t t0 = now_ns(), c0 = __rdtsc(), t1, c1;
-
-	do
-		t1 = now_ns();
-	while (t1 - t0 < 20000000ull);
-	c1 = __rdtsc();
-	/* ticks per ms = kHz */
-	return (uint32_t)((c1 - c0) * 1000000ull / (t1 - t0));
-}
-
 static int cmd_mkconfig(const struct hv_opts *o)
 {
 	struct hvsmoke_cfg cfg;
@@ -84,7 +70,7 @@ static int cmd_info(const struct hv_opts *o)
 {
 	struct host_info h;
 
-	host_info_gather(&h, accel_lookup(o->accel));
+	host_info_gather(&h, o->accel);
 	host_info_print(stdout, &h, o->json);
 	return HV_EXIT_PASS;
 }
@@ -129,8 +115,11 @@ static void check_writable(const char *path, const char *opt)
 static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
 {
 	s->verdict = "skip";
-	snprintf(s->skip_reason, sizeof(s->skip_reason), "%s unavailable: %s", h->accel,
-		 h->accel_why);
+	if (!strcmp(o->accel, "auto"))
+		snprintf(s->skip_reason, sizeof(s->skip_reason), "%s", h->accel_why);
+	else
+		snprintf(s->skip_reason, sizeof(s->skip_reason), "%s unavailable: %s", h->accel,
+			 h->accel_why);
 	printf("TAP version 13\n1..0 # SKIP %s\n", s->skip_reason);
 	fflush(stdout);
 	write_summaries(o, s, h);
@@ -140,7 +129,7 @@ static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct
 
 static int cmd_run(const struct hv_opts *o)
 {
-	const struct accel_ops *ops = accel_lookup(o->accel);
+	const struct accel_ops *ops;
 	struct boot_params bp = { 0 };
 	struct run_summary sum;
 	struct boot_result *r;
@@ -169,7 +158,10 @@ static int cmd_run(const struct hv_opts *o)
 	check_writable(o->json_path, "--json");
 	check_writable(o->junit_path, "--junit");
 
-	host_info_gather(&host, ops);
+	host_info_gather(&host, o->accel);
+	ops = host.ops;
+	if (host.probe_err == -EINVAL)
+		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	summary_init(&sum, ops->name, o->cpus, seed);
 	sum.sync_policy = sync_policy_name(o->sync_policy);
 	if (o->hammer_mode == HAMMER_HZ)
@@ -179,18 +171,22 @@ static int cmd_run(const struct hv_opts *o)
 			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
 
 	if (!host.accel_ok) {
-		struct accel_caps c;
-		char why[160];
-		int perr = ops->probe(&c, why, sizeof(why));
-
-		if (perr == -ENODEV || perr == -ENOTSUP)
+		if (host.probe_err == -ENODEV || host.probe_err == -ENOTSUP)
 			return skip_run(o, &sum, &host);
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	}
+	if (!host.caps.smm)
+		snprintf(sum.smm_skip, sizeof(sum.smm_skip), "%s",
+			 ops == &kvm_accel_ops ? "host KVM lacks KVM_CAP_X86_SMM" :
+			 ops == &mshv_accel_ops ? "MSHV has no SMM" :
+			 "the scripted accelerator has no SMM");
 	if (o->smm == SMM_ON && !host.caps.smm)
-		die(HV_EXIT_USAGE, "--smm on: host KVM lacks KVM_CAP_X86_SMM");
-	if (o->smm == SMM_AUTO && !host.caps.smm)
-		snprintf(sum.smm_skip, sizeof(sum.smm_skip), "host KVM lacks KVM_CAP_X86_SMM");
+		die(HV_EXIT_USAGE, "--smm on: %s", sum.smm_skip);
+	if (o->smm != SMM_AUTO)
+		sum.smm_skip[0] = '\0';
+	if (o->reuse_vm && !host.caps.mp_state)
+		die(HV_EXIT_USAGE, "--reuse-vm: %s cannot put vCPUs back to their reset mp_state",
+		    ops->name);
 	sum.smm_mode = o->smm == SMM_ON ? "on" : o->smm == SMM_OFF ? "off" : "auto";
 	sum.smm_ran = o->smm != SMM_OFF && host.caps.smm;
 	if (o->cpus > (unsigned int)host.caps.max_vcpus)
@@ -237,7 +233,6 @@ static int cmd_run(const struct hv_opts *o)
 	for (it = 1;; it++) {
 		bool safe;
 
-		control_wait_unpaused(&ctl);
 		if (control_quitting(&ctl))
 			break;
 		if (o->duration_s ? now_ns() >= deadline : it > o->iterations)

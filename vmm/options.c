@@ -29,7 +29,7 @@ void opts_usage(FILE *f)
 	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--smm on|off] [--console]\n"
 	      "                                   write the fw_cfg config file (for qemu -fw_cfg)\n"
 	      "options:\n"
-	      "  --accel kvm|auto          accelerator (default auto)\n"
+	      "  --accel kvm|mshv|auto|script:FILE  accelerator (default auto: KVM, then MSHV)\n"
 	      "  --cpus N                  vCPUs, 1..255 (default 4)\n"
 	      "  --iterations K            boots to run (default 10)\n"
 	      "  --duration SEC            run boots until SEC seconds pass instead\n"
@@ -335,8 +335,10 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			return fail(err, errlen, "unknown option '%.64s' (try --help)", a);
 	}
 
-	if (strcmp(o->accel, "auto") && strcmp(o->accel, "kvm"))
-		return fail(err, errlen, "--accel: '%s' is not one of kvm, auto", o->accel);
+	if (strcmp(o->accel, "auto") && strcmp(o->accel, "kvm") && strcmp(o->accel, "mshv") &&
+	    (strncmp(o->accel, "script:", 7) || !o->accel[7]))
+		return fail(err, errlen, "--accel: '%s' is not one of kvm, mshv, auto, script:FILE",
+			    o->accel);
 	if (o->duration_s && iterations_set)
 		return fail(err, errlen, "--iterations and --duration exclude each other");
 	if (o->cmd == CMD_MKCONFIG && !o->out_path)

@@ -171,7 +171,8 @@ static int vcpu_registers(struct vcpu *v, struct vcpu_state *st)
 
 static json_t *hmp_registers(struct control *ctl, int cpu, bool all)
 {
-	struct vcpu_group *g = control_get(ctl);
+	/* between two boots there is briefly no VM: wait for the next one */
+	struct vcpu_group *g = control_get_wait(ctl, now_ns() + QMP_SYNC_TIMEOUT_NS);
 	struct vcpu_state *st;
 	size_t cap, used = 0;
 	char *text;

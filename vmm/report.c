@@ -8,8 +8,9 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-void host_info_gather(struct host_info *h, const struct accel_ops *ops)
+void host_info_gather(struct host_info *h, const char *accel_name)
 {
+	struct accel_caps c;
 	struct utsname u;
 	FILE *f;
 	char line[256];
@@ -32,9 +33,12 @@ void host_info_gather(struct host_info *h, const struct accel_ops *ops)
 		}
 		fclose(f);
 	}
-	h->accel = ops ? ops->name : "none";
-	if (ops)
-		h->accel_ok = ops->probe(&h->caps, h->accel_why, sizeof(h->accel_why)) == 0;
+	h->probe_err = accel_select(accel_name, &h->ops, &h->caps, h->accel_why,
+				    sizeof(h->accel_why));
+	h->accel_ok = h->probe_err == 0;
+	h->accel = h->ops ? h->ops->name : "none";
+	h->kvm_ok = kvm_accel_ops.probe(&c, h->kvm_why, sizeof(h->kvm_why)) == 0;
+	h->mshv_ok = mshv_accel_ops.probe(&c, h->mshv_why, sizeof(h->mshv_why)) == 0;
 }
 
 static void json_str(FILE *f, const char *s)
@@ -77,7 +81,12 @@ static void host_json(FILE *f, const struct host_info *h)
 	}
 	fprintf(f, ", \"kvm_api\": %d, \"caps\": ", h->caps.api_version);
 	caps_json(f, &h->caps);
-	fputc('}', f);
+	fprintf(f, ", \"backends\": {\"kvm\": {\"available\": %s, \"reason\": ",
+		h->kvm_ok ? "true" : "false");
+	json_str(f, h->kvm_ok ? "" : h->kvm_why);
+	fprintf(f, "}, \"mshv\": {\"available\": %s, \"reason\": ", h->mshv_ok ? "true" : "false");
+	json_str(f, h->mshv_ok ? "" : h->mshv_why);
+	fputs("}}}", f);
 }
 
 void host_info_print(FILE *f, const struct host_info *h, bool json)
@@ -91,6 +100,10 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 	}
 	fprintf(f, "kernel:          %s\n", h->kernel);
 	fprintf(f, "cpu:             %s\n", h->cpu_model);
+	fprintf(f, "kvm:             %s%s\n", h->kvm_ok ? "available" : "absent: ",
+		h->kvm_ok ? "" : h->kvm_why);
+	fprintf(f, "mshv:            %s%s\n", h->mshv_ok ? "available" : "absent: ",
+		h->mshv_ok ? "" : h->mshv_why);
 	if (!h->accel_ok) {
 		fprintf(f, "%s:             unavailable: %s\n", h->accel, h->accel_why);
 		return;
@@ -146,10 +159,11 @@ static void evidence_line(char *buf, size_t len, const struct boot_result *r, un
 	else
 		snprintf(sipi, sizeof(sipi), "n/a");	/* KVM does not report it */
 	snprintf(buf, len,
-		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%d sipi_vector=%s smm=%d exits=%llu",
-		 i, r->log.online[i], mp_state_name(b->mp_state), b->cs, (unsigned long long)b->rip,
-		 (unsigned long long)b->cs_base, b->init_pending, sipi, b->smm,
-		 (unsigned long long)v->exits);
+		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%s sipi_vector=%s smm=%s exits=%llu",
+		 i, r->log.online[i], b->mp_state_valid ? mp_state_name(b->mp_state) : "n/a", b->cs,
+		 (unsigned long long)b->rip, (unsigned long long)b->cs_base,
+		 !b->events_valid ? "n/a" : b->init_pending ? "1" : "0", sipi,
+		 !b->events_valid ? "n/a" : b->smm ? "1" : "0", (unsigned long long)v->exits);
 }
 
 void summary_add(struct run_summary *s, const struct boot_result *r)

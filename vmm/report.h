@@ -23,10 +23,14 @@ struct failure_rec {
 struct host_info {
 	char kernel[128];
 	char cpu_model[128];
+	const struct accel_ops *ops;	/* the selected backend */
 	const char *accel;
 	bool accel_ok;
-	char accel_why[160];
+	int probe_err;			/* accel_select's result */
+	char accel_why[384];
 	struct accel_caps caps;
+	bool kvm_ok, mshv_ok;		/* each backend on its own, for `info` */
+	char kvm_why[160], mshv_why[160];
 };
 
 /* A growable list of microsecond samples for percentiles. */
@@ -71,10 +75,11 @@ struct run_summary {
 	uint64_t first_all_online_ns;	/* CLOCK_MONOTONIC when boot 1 had every AP online */
 	unsigned int first_failure_iteration;	/* 0: none */
 	double first_failure_s;
-	char skip_reason[384];
+	char skip_reason[448];
 };
 
-void host_info_gather(struct host_info *h, const struct accel_ops *ops);
+/* Host facts, and --accel resolved and probed (see accel_select). */
+void host_info_gather(struct host_info *h, const char *accel_name);
 void host_info_print(FILE *f, const struct host_info *h, bool json);
 
 void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed);

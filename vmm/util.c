@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <x86intrin.h>
 
 int hv_verbose;
 
@@ -82,6 +83,28 @@ char *xstrdup(const char *s)
 	if (!p)
 		die(HV_EXIT_USAGE, "out of memory");
 	return p;
+}
+
+/*
+ * The host TSC rate in kHz, measured once against CLOCK_MONOTONIC: for a
+ * config used outside hvsmoke (QEMU's TCG reads the host TSC too) and for
+ * a backend that cannot say what its guests see.
+ */
+uint32_t host_tsc_khz(void)
+{
+	static uint32_t khz;
+	uint64_t t0, c0, t1, c1;
+
+	if (khz)
+		return khz;
+	t0 = now_ns();
+	c0 = __rdtsc();
+	do
+		t1 = now_ns();
+	while (t1 - t0 < 20000000ull);
+	c1 = __rdtsc();
+	khz = (uint32_t)((c1 - c0) * 1000000ull / (t1 - t0));	/* ticks per ms */
+	return khz;
 }
 
 uint64_t rng_next(uint64_t *state)

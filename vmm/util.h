@@ -29,6 +29,8 @@ uint64_t now_ns(void);		/* CLOCK_MONOTONIC */
 void *xzalloc(size_t size);
 char *xstrdup(const char *s);
 
+uint32_t host_tsc_khz(void);
+
 /* splitmix64: a deterministic stream from the run's seed. */
 uint64_t rng_next(uint64_t *state);
 

@@ -197,6 +197,13 @@ static void close_work(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->work_lock);
 }
 
+/* The scripted accelerator's hook into the loop; real backends leave it NULL. */
+#define LOOP_POINT(p)                              \
+	do {                                       \
+		if (ops->loop_point)               \
+			ops->loop_point(vcpu, (p)); \
+	} while (0)
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -210,23 +217,31 @@ static void *vcpu_thread(void *arg)
 	 * written and no request acted on: with a request waiting, enter once
 	 * more with the kick armed, which completes the I/O and returns at once.
 	 *
+	 * A backend without immediate_exit (MSHV) finishes the instruction in
+	 * userspace instead (vcpu_complete_io), so nothing is left pending.
+	 *
 	 * The legacy-signal policy leaves out exactly that for the exit
 	 * request: it is looked at only after an exit that was not I/O, so a
 	 * kick whose signal lands between two I/O exits is lost (seed 002).
 	 */
 	bool legacy = vcpu->kick_policy == KICK_LEGACY_SIGNAL;
 	bool io_pending = false;
+	bool last_io = false;
 
 	atomic_store(&vcpu->tid, (int)gettid());
 	for (;;) {
 		int r;
 
+		LOOP_POINT(LOOP_TOP);
 		ops->vcpu_disarm_kick(vcpu);
+		LOOP_POINT(LOOP_AFTER_DISARM);
 		if (!io_pending) {
-			if (atomic_load(&vcpu->exit_request))
+			if (!(legacy && last_io) && atomic_load(&vcpu->exit_request))
 				break;
+			LOOP_POINT(LOOP_AFTER_EXIT_CHECK);
 			if (atomic_load(&vcpu->work_pending))
 				process_work(vcpu);
+			LOOP_POINT(LOOP_AFTER_WORK);
 			if (vcpu_paused(vcpu)) {
 				park(vcpu);
 				continue;
@@ -236,10 +251,13 @@ static void *vcpu_thread(void *arg)
 		if (io_pending && (atomic_load(&vcpu->work_pending) || vcpu_paused(vcpu) ||
 				   (!legacy && atomic_load(&vcpu->exit_request))))
 			ops->vcpu_arm_kick(vcpu);
+		LOOP_POINT(LOOP_BEFORE_RUN);
 
 		atomic_fetch_add_explicit(&vcpu->stats.entries, 1, memory_order_relaxed);
 		r = ops->vcpu_run(vcpu, &exit);
+		LOOP_POINT(LOOP_AFTER_RUN);
 		io_pending = false;
+		last_io = false;
 		if (r == -EINTR) {
 			atomic_fetch_add_explicit(&vcpu->stats.eintr, 1, memory_order_relaxed);
 			continue;
@@ -256,12 +274,22 @@ static void *vcpu_thread(void *arg)
 		atomic_fetch_add_explicit(&vcpu->stats.exits, 1, memory_order_relaxed);
 		if (exit.kind == VEXIT_IO || exit.kind == VEXIT_MMIO) {
 			io_pending = true;
-			if (exit.kind == VEXIT_IO)
+			last_io = exit.kind == VEXIT_IO;
+			if (last_io)
 				atomic_fetch_add_explicit(&vcpu->stats.io_exits, 1,
 							  memory_order_relaxed);
 		}
 		if (vcpu->hooks->handle_exit(vcpu->hooks->ctx, vcpu, &exit) == VCPU_STOP)
 			break;
+		if (io_pending && ops->vcpu_complete_io) {
+			r = ops->vcpu_complete_io(vcpu, &exit);
+			if (r < 0) {
+				vcpu->hooks->run_failed(vcpu->hooks->ctx, vcpu, r);
+				break;
+			}
+			io_pending = false;
+		}
+		LOOP_POINT(LOOP_AFTER_HANDLE);
 	}
 
 	close_work(vcpu);
@@ -334,9 +362,9 @@ unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)
 
 			if (atomic_load(&v->thread_started) && !atomic_load(&v->exited)) {
 				/* the legacy policy gets its one signal, never a resend */
-				if (v->kick_policy != KICK_LEGACY_SIGNAL || !v->kicked)
+				if (v->kick_policy != KICK_LEGACY_SIGNAL || !atomic_load(&v->kicked))
 					vcpu__kick(v);
-				v->kicked = true;
+				atomic_store(&v->kicked, true);
 				inside++;
 			}
 		}
@@ -372,7 +400,7 @@ void vcpu_group__rearm(struct vcpu_group *g)
 		atomic_store(&v->tid, 0);
 		atomic_store(&v->work_pending, false);
 		v->joined = false;
-		v->kicked = false;
+		atomic_store(&v->kicked, false);
 		v->pause = NULL;
 		v->work_head = v->work_tail = NULL;
 		v->work_closed = false;

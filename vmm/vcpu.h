@@ -65,7 +65,7 @@ struct vcpu {
 	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
 	atomic_int tid;			/* the thread's kernel TID, once it runs */
 	enum kick_policy kick_policy;
-	bool kicked;			/* the stopper has kicked it (main thread only) */
+	atomic_bool kicked;		/* its (legacy) one kick has been sent */
 	bool joined;
 	const atomic_bool *pause;	/* the machine's pause flag, or NULL */
 	struct vcpu_stats stats;

@@ -136,7 +136,8 @@ int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64
 	struct fw_event ev;
 	char why[128];
 
-	log->total++;
+	if (!log->total++)
+		log->t_first_ns = ts_ns;
 	if (ev_decode(raw, &ev, why, sizeof(why)))
 		return protocol_error(log, why);
 	if (ev.apic >= log->ncpus) {

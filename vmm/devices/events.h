@@ -48,6 +48,7 @@ struct ev_log {
 	bool fw_missing[EV_MAX_APIC];		/* the BSP said this AP is missing */
 	struct smm_cpu_log smm[EV_MAX_APIC];
 	uint32_t smm_events;
+	uint64_t t_first_ns;			/* the first event of the boot */
 	uint64_t t_boot_ns;			/* absolute, now_ns() at the exit */
 	uint64_t t_scan_done_ns;
 	uint64_t t_last_online_ns;

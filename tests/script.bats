@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The scripted accelerator through the whole CLI: the vCPU loop, the kick, the
+# sync hammer and the quit path run against replayed exit streams with KVM
+# semantics (immediate_exit) and MSHV semantics (none). Needs no /dev/kvm.
+bats_require_minimum_version 1.5.0
+load helpers
+
+S="$ROOT/tests/scripts"
+
+@test "a scripted 2-vCPU boot passes under both semantics, with the sync hammer on" {
+	for sem in kvm mshv; do
+		run "$HV" --accel "script:$S/pass2-$sem.txt" --cpus 2 --iterations 50 \
+			--sync-hammer max -q --json "$BATS_TEST_TMPDIR/r.json"
+		echo "$sem: $(tail -3 <<< "$output")"
+		[ "$status" -eq 0 ]
+		[ "$(json_get "$BATS_TEST_TMPDIR/r.json" accel)" = script ]
+		[ "$(json_get "$BATS_TEST_TMPDIR/r.json" passed)" -eq 50 ]
+		[ "$(json_get "$BATS_TEST_TMPDIR/r.json" syncs)" -gt 0 ]
+		[ "$(json_get "$BATS_TEST_TMPDIR/r.json" smm.skip_reason)" = "the scripted accelerator has no SMM" ]
+	done
+}
+
+@test "MSHV semantics, POST storm on every vCPU: quits at random moments always get out" {
+	run "$HV" --accel "script:$S/storm-mshv.txt" --cpus 4 --iterations 200 --quit-at random \
+		--storm 2 -q --json "$BATS_TEST_TMPDIR/r.json"
+	tail -3 <<< "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" classes.quit-timeout)" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" quits)" -eq 200 ]
+}
+
+@test "MSHV semantics, POST storm: the legacy-signal kick is caught as quit-timeout" {
+	run "$HV" --accel "script:$S/storm-mshv.txt" --cpus 4 --iterations 200 --quit-at random \
+		--storm 2 --kick legacy-signal
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: quit-timeout"* ]]
+	grep -E 'vcpu [0-9]+: still in the guest: exits=[0-9]+ at the deadline' <<< "$output"
+}
+
+@test "KVM semantics, POST storm: exit-request quits, legacy-signal is caught" {
+	run "$HV" --accel "script:$S/storm-kvm.txt" --cpus 4 --iterations 100 --quit-at random -q
+	[ "$status" -eq 0 ]
+	run "$HV" --accel "script:$S/storm-kvm.txt" --cpus 4 --iterations 200 --quit-at random \
+		--kick legacy-signal
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"class: quit-timeout"* ]]
+}
+
+@test "a guest that never exits: the deadline ends each boot and every thread gets out" {
+	run "$HV" --accel "script:$S/never-exits-mshv.txt" --cpus 2 --iterations 3 --boot-timeout 100
+	[ "$status" -eq 1 ]
+	[ "$(grep -c 'class: ap-missing' <<< "$output")" -eq 3 ]
+	[[ "$output" != *"quit-timeout"* ]]
+}
+
+@test "a bad script is a one-line error and exit 2" {
+	printf 'semantics xen\n' > "$BATS_TEST_TMPDIR/bad.txt"
+	run --separate-stderr "$HV" --accel "script:$BATS_TEST_TMPDIR/bad.txt" --iterations 1
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: script line 1: cannot parse it" ]
+	run --separate-stderr "$HV" --accel "script:$BATS_TEST_TMPDIR/none.txt" --iterations 1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"No such file"* ]]
+}
