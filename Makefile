@@ -18,8 +18,7 @@ all: fw
 # tool:package pairs; `make deps` installs what is missing (apt, as root) or
 # names the exact command.
 DEPS := nasm:nasm ld:binutils cc:gcc bats:bats python3:python3 socat:socat \
-	qemu-system-x86_64:qemu-system-x86 /usr/include/jansson.h:libjansson-dev \
-	/usr/share/seabios/bios-256k.bin:seabios
+	qemu-system-x86_64:qemu-system-x86 /usr/include/jansson.h:libjansson-dev
 deps:
 	@missing=""; \
 	for p in $(DEPS); do t="$${p%%:*}"; \

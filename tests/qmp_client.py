@@ -175,6 +175,17 @@ def malformed(path):
     time.sleep(0.05)
     q.send_raw(b'status","id":3}\n')
     check(q.reply()["id"] == 3, "a message split across writes")
+    # split inside a number, a literal and a UTF-8 character: still one message
+    for first, rest, want in ((b'{"execute":"query-status","id":-', b'1}\n', -1),
+                              (b'{"execute":"query-status","id":tr', b'ue}\n', True),
+                              (b'{"execute":"query-status","id":"\xc3', b'\xa9"}\n', "\u00e9")):
+        q.send_raw(first)
+        time.sleep(0.05)
+        q.send_raw(rest)
+        check(q.reply().get("id") == want, "a message split inside a token (%r)" % first[-3:])
+    # a name that is cut mid-character in the error text still gets a valid reply
+    r = q.cmd("a" * 63 + "\u00e9")
+    check(r["error"]["class"] == "CommandNotFound", "long non-ASCII command name answered")
     # a second client at the same time
     q2 = QMP(path)
     check(q2.cmd("qmp_capabilities") == {"return": {}}, "second concurrent client")

@@ -63,3 +63,25 @@ S="$ROOT/tests/scripts"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"No such file"* ]]
 }
+
+@test "SIGTERM while every vCPU waits in a never-exiting guest: a clean quit with summaries" {
+	"$HV" --accel "script:$S/never-exits-mshv.txt" --cpus 2 --iterations 5 --boot-timeout 5000 \
+		--json "$BATS_TEST_TMPDIR/r.json" > "$BATS_TEST_TMPDIR/out.tap" 2>&1 3>&- &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	cat "$BATS_TEST_TMPDIR/out.tap"
+	[ "$rc" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" quits)" -eq 1 ]
+	# the plan promised 5 boots (+ the SMM skip): the unrun ones are SKIPs
+	grep -q '^1\.\.6$' "$BATS_TEST_TMPDIR/out.tap"
+	[ "$(grep -c '^ok [2-5] - boot [2-5] # SKIP not run: the run was quit$' "$BATS_TEST_TMPDIR/out.tap")" -eq 4 ]
+	grep -q '^ok 6 - smm stage # SKIP' "$BATS_TEST_TMPDIR/out.tap"
+}
+
+@test "--reuse-vm with the scripted accelerator: each warm reset starts the script over" {
+	run "$HV" --accel "script:$S/pass2-kvm.txt" --cpus 2 --iterations 30 --reuse-vm -q
+	[ "$status" -eq 0 ]
+}

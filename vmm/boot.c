@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#define PAUSED_SLICE_NS	50000000ull	/* how often a paused boot re-reads its deadline */
+
 struct boot_result *boot_result_alloc(unsigned int ncpus)
 {
 	struct boot_result *r = xzalloc(sizeof(*r));
@@ -204,6 +206,8 @@ static uint64_t wait_for_end(const struct boot_params *bp, struct boot_result *r
 		uint64_t deadline = t_start + budget + paused, until, now;
 
 		until = deadline < quit_at ? deadline : quit_at;
+		if (bp->ctl && atomic_load(&bp->ctl->paused) && until > now_ns() + PAUSED_SLICE_NS)
+			until = now_ns() + PAUSED_SLICE_NS;	/* the deadline moves while paused */
 		if (platform__wait(plat, until))
 			return 0;
 		now = now_ns();
@@ -212,7 +216,8 @@ static uint64_t wait_for_end(const struct boot_params *bp, struct boot_result *r
 			platform__abort(plat, ABORT_QUIT, now);
 			return now;
 		}
-		if (bp->ctl && control_paused_ns(bp->ctl) != paused)
+		if (bp->ctl && (atomic_load(&bp->ctl->paused) ||
+				control_paused_ns(bp->ctl) != paused))
 			continue;	/* a pause moved the deadline */
 		if (now >= deadline) {
 			r->timed_out = true;
@@ -344,7 +349,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	unsigned int *order;
 	uint64_t t_start, t_stop, stop_deadline;
 	uint32_t tsc_khz;
-	bool safe = true;
+	bool safe = true, monitor_holds = false;
 	unsigned int i;
 
 	result_reset(r, bp);
@@ -399,8 +404,8 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	/* a quit that came between boots ends this one before it starts */
 	r->quit_after_ns = r->abort == ABORT_QUIT && t_stop > t_start ? t_stop - t_start : 0;
 	hammer__stop(&hammer, &r->hammer);
-	if (bp->ctl)
-		control_detach(bp->ctl, now_ns() + 1000000000ull);
+	if (bp->ctl && !control_detach(bp->ctl, now_ns() + 1000000000ull))
+		monitor_holds = true;
 
 	collect(r, plat, group, t_start);
 	verdict_classify(r);
@@ -413,6 +418,12 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	if (r->stuck_threads) {
 		/* a thread still runs in this VM: keep its memory and stop boot loops */
 		safe = false;
+		goto out;
+	}
+	if (monitor_holds) {
+		/* a monitor command still reads these vCPUs: leak them, build anew */
+		pr_err("boot %u: a monitor command held the VM past teardown; leaving it",
+		       r->iteration);
 		goto out;
 	}
 	platform__destroy(plat);

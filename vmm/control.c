@@ -31,6 +31,7 @@ void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 	c->plat = p;
 	c->iteration = iteration;
 	c->paused_ns = 0;
+	c->reset_requested = false;	/* a new boot is a reset already */
 	if (atomic_load(&c->paused))
 		c->paused_since_ns = now_ns();
 	for (i = 0; i < g->count; i++)
@@ -42,19 +43,22 @@ void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 	pthread_mutex_unlock(&c->lock);
 }
 
-void control_detach(struct control *c, uint64_t deadline_ns)
+bool control_detach(struct control *c, uint64_t deadline_ns)
 {
 	unsigned int i;
+	bool released;
 
 	pthread_mutex_lock(&c->lock);
 	while (c->users && now_ns() < deadline_ns)
 		timed_wait_until(&c->cond, &c->lock, deadline_ns);
+	released = !c->users;
 	if (c->group)
 		for (i = 0; i < c->group->count && i < HVSMOKE_MAX_CPUS; i++)
 			c->tids[i] = atomic_load(&c->group->vcpus[i].tid);
 	c->group = NULL;
 	c->plat = NULL;
 	pthread_mutex_unlock(&c->lock);
+	return released;
 }
 
 struct vcpu_group *control_get(struct control *c)

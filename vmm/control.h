@@ -50,8 +50,11 @@ void control_destroy(struct control *c);
 /* The boot loop publishes its boot, and takes it back before tearing it down. */
 void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 		    unsigned int iteration);
-/* Waits (until deadline_ns) for running monitor commands to let go. */
-void control_detach(struct control *c, uint64_t deadline_ns);
+/*
+ * Waits (until deadline_ns) for running monitor commands to let go. False if
+ * one still holds the boot: then its vCPUs and memory must not be freed.
+ */
+bool control_detach(struct control *c, uint64_t deadline_ns);
 
 /* Borrow the current boot's vCPUs; NULL between boots. Pair with control_put. */
 struct vcpu_group *control_get(struct control *c);

@@ -272,10 +272,17 @@ static int cmd_run(const struct hv_opts *o)
 	sum.elapsed_s = (double)(now_ns() - t0) / 1e9;
 	if (progress)
 		fputc('\n', stderr);
+	if (!plan_at_end) {
+		/* the plan promised o->iterations points: keep it when a quit ended the run */
+		const char *why = control_quitting(&ctl) ? "the run was quit" :
+				  "a vCPU thread is stuck in the guest";
+
+		for (it = sum.iterations_run + 1; it <= o->iterations; it++)
+			printf("ok %u - boot %u # SKIP not run: %s\n", it, it, why);
+	}
 	if (sum.smm_skip[0])
-		printf("ok %u - smm stage # SKIP %s\n", sum.iterations_run + 1, sum.smm_skip);
-	if (!plan_at_end && sum.iterations_run != o->iterations)
-		printf("# stopped early: %u of %u boots run\n", sum.iterations_run, o->iterations);
+		printf("ok %u - smm stage # SKIP %s\n",
+		       (plan_at_end ? sum.iterations_run : o->iterations) + 1, sum.smm_skip);
 	tap_footer(stdout, &sum, plan_at_end);
 	write_summaries(o, &sum, &host);
 	qmp_server_stop(&qmp);

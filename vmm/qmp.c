@@ -105,10 +105,33 @@ static void send_reply(struct qmp_client *cl, json_t *id, json_t *ret)
 {
 	json_t *msg = json_pack("{s:o}", "return", ret ? ret : json_object());
 
+	if (!msg)
+		return;
 	if (id)
 		json_object_set(msg, "id", id);
 	client_send(cl, msg);
 	json_decref(msg);
+}
+
+/* Cut s at its first byte that does not start or continue valid UTF-8. */
+static void utf8_trim(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		unsigned int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+				 (*p & 0xf8) == 0xf0 ? 4 : 0;
+		unsigned int i;
+
+		for (i = 1; n && i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		if (!n) {
+			*p = '\0';
+			return;
+		}
+		p += n;
+	}
 }
 
 static void send_error(struct qmp_server *s, struct qmp_client *cl, json_t *id,
@@ -124,7 +147,10 @@ static void send_error(struct qmp_server *s, struct qmp_client *cl, json_t *id,
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
+	utf8_trim(desc);	/* a client's name cut short must not make the reply invalid */
 	msg = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+	if (!msg)
+		msg = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", "invalid input");
 	if (id)
 		json_object_set(msg, "id", id);
 	client_send(cl, msg);
@@ -234,7 +260,8 @@ static json_t *cmd_hmp(struct cmd_ctx *c)
 {
 	const char *line = json_string_value(json_object_get(c->args, "command-line"));
 	json_t *cpu = json_object_get(c->args, "cpu-index");
-	int idx = cpu ? (int)json_integer_value(cpu) : 0;
+	json_int_t want = cpu ? json_integer_value(cpu) : 0;
+	int idx = want < 0 || want > HVSMOKE_MAX_CPUS ? -1 : (int)want;
 	char word[3][32] = { "", "", "" };
 	int n = sscanf(line, "%31s %31s %31s", word[0], word[1], word[2]);
 
@@ -489,6 +516,24 @@ static void handle_message(struct qmp_server *s, struct qmp_client *cl, json_t *
 
 /* ---- input -------------------------------------------------------------- */
 
+/*
+ * Whether a parse error may only mean the message is not all here yet. A
+ * read can end inside a token (`tr`, `-`, `\u00`) or a UTF-8 sequence, and
+ * jansson then reports a bad token at the very end rather than an early end.
+ */
+static bool incomplete(const json_error_t *e, size_t len)
+{
+	enum json_error_code code = json_error_code(e);
+
+	if (code == json_error_premature_end_of_input)
+		return true;
+	if (e->position < 0)
+		return false;
+	if ((size_t)e->position >= len)
+		return true;
+	return code == json_error_invalid_utf8 && (size_t)e->position + 4 > len;
+}
+
 static void client_input(struct qmp_server *s, struct qmp_client *cl)
 {
 	ssize_t n;
@@ -520,7 +565,7 @@ static void client_input(struct qmp_server *s, struct qmp_client *cl)
 		if (!msg) {
 			char *nl;
 
-			if (json_error_code(&jerr) == json_error_premature_end_of_input) {
+			if (incomplete(&jerr, cl->in_len)) {
 				if (cl->in_len < QMP_IN_MAX)
 					break;	/* wait for the rest */
 				send_error(s, cl, NULL, "GenericError",

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIG_KICK		SIGUSR1
+#define SIG_KICK		VCPU_SIG_KICK
 #define KICK_RESEND_NS		200000ull	/* resend the signal until acknowledged */
 #define PARK_SLICE_NS		50000000ull	/* a parked thread re-checks this often */
 

@@ -8,6 +8,7 @@
 #define HVSMOKE_VCPU_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@
 
 struct vm;
 struct vcpu;
+
+#define VCPU_SIG_KICK	SIGUSR1	/* makes a blocking run ioctl return -EINTR */
 
 enum vcpu_action {
 	VCPU_CONTINUE,

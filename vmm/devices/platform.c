@@ -13,6 +13,7 @@ void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->con_lock, NULL);
 	cond_init_monotonic(&p->cond);
 	fwcfg_init(&p->fwcfg, (uint16_t)ncpus);
 	if (cfg)
@@ -27,6 +28,7 @@ void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke
 void platform__destroy(struct platform *p)
 {
 	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->con_lock);
 	pthread_mutex_destroy(&p->lock);
 }
 
@@ -67,16 +69,6 @@ static enum vcpu_action port_access(struct platform *p, struct vcpu *vcpu, uint1
 	uint32_t v = out ? io_value(data, size) : 0;
 
 	switch (port) {
-	case PORT_DEBUGCON:
-		if (out) {
-			unsigned int i;
-
-			for (i = 0; i < size; i++)
-				console_put(p, vcpu->id, data[i]);
-		} else {
-			data[0] = 0xe9;	/* QEMU's debugcon answers reads with its port number */
-		}
-		return VCPU_CONTINUE;
 	case PORT_EVENT:
 		if (out && size == 4)
 			ev_log_record(&p->log, vcpu->id, v, now_ns());
@@ -159,6 +151,21 @@ static enum vcpu_action handle_io(struct platform *p, struct vcpu *vcpu, struct 
 	}
 	if (size != 1 && size != 2 && size != 4)
 		size = 1;	/* cannot happen on x86; never index past the data page */
+	if (exit->io.port == PORT_DEBUGCON) {
+		/*
+		 * Its own lock: a stderr that blocks must not hold up the board's
+		 * lock, which a quit takes.
+		 */
+		pthread_mutex_lock(&p->con_lock);
+		for (i = 0; i < (uint32_t)size * exit->io.count; i++) {
+			if (exit->io.out)
+				console_put(p, vcpu->id, exit->io.data[i]);
+			else
+				exit->io.data[i] = 0xe9;	/* QEMU's debugcon reads back its port */
+		}
+		pthread_mutex_unlock(&p->con_lock);
+		return VCPU_CONTINUE;
+	}
 
 	pthread_mutex_lock(&p->lock);
 	for (i = 0; i < exit->io.count && act == VCPU_CONTINUE; i++)

@@ -29,6 +29,7 @@ struct platform {
 	struct fwcfg fwcfg;
 	struct ev_log log;
 
+	pthread_mutex_t con_lock;	/* the console line; never held with lock */
 	bool console_to_stderr;
 	bool smm;			/* PORT_APM_CNT raises SMIs */
 	uint64_t smis;			/* raised through PORT_APM_CNT */

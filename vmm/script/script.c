@@ -370,14 +370,16 @@ static void script_loop_point(struct vcpu *vcpu, enum vcpu_loop_point p)
  */
 static int block_until_signal(struct script_vcpu *s)
 {
-	sigset_t none;
+	sigset_t mask;
 
-	sigemptyset(&none);
+	/* only the kick signal may end it; SIGINT/SIGTERM stay for the signalfd */
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	sigdelset(&mask, VCPU_SIG_KICK);
 	s->stats.blocked++;
 	while (!atomic_load(&script.released)) {
 		struct timespec ts = { .tv_nsec = BLOCK_SLICE_MS * 1000000L };
 
-		if (ppoll(NULL, 0, &ts, &none) < 0 && errno == EINTR)
+		if (ppoll(NULL, 0, &ts, &mask) < 0 && errno == EINTR)
 			return -EINTR;
 		if (script.semantics == SCRIPT_KVM && atomic_load(&s->armed))
 			return -EINTR;
@@ -493,6 +495,13 @@ static int script_put_state(struct vcpu *vcpu, const struct vcpu_state *st,
 	struct script_vcpu *s = vcpu->priv;
 
 	s->stats.state_puts++;
+	if (plan->parts & PART_BIT(PART_LAPIC)) {
+		/* only a reset-level put carries the LAPIC (--reuse-vm): start the script over */
+		s->next = 0;
+		atomic_store(&s->entries_seen, 0);
+		atomic_store(&s->kick_fired, false);
+		s->stats.entries = s->stats.steps = s->stats.steps_after_request = 0;
+	}
 	return 0;
 }
 
