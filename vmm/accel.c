@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-const struct accel_ops *accel_lookup(const char *name)
+/* The backend a name means, without probing; NULL if unknown. */
+static const struct accel_ops *accel_lookup(const char *name)
 {
 	if (!strcmp(name, "kvm") || !strcmp(name, "auto"))
 		return &kvm_accel_ops;

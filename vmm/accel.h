@@ -134,8 +134,6 @@ struct accel_ops {
  */
 int accel_select(const char *name, const struct accel_ops **ops, struct accel_caps *caps,
 		 char *why, size_t len);
-/* The backend a name means, without probing (for `info`); NULL if unknown. */
-const struct accel_ops *accel_lookup(const char *name);
 
 extern const struct accel_ops kvm_accel_ops;
 extern const struct accel_ops mshv_accel_ops;

@@ -84,11 +84,6 @@ bad_arg:
 	return -1;
 }
 
-void ev_format(const struct fw_event *ev, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s apic=%u arg=%u", ev_type_name(ev->type), ev->apic, ev->arg);
-}
-
 void ev_log_init(struct ev_log *log, unsigned int ncpus)
 {
 	memset(log, 0, sizeof(*log));

@@ -59,8 +59,6 @@ struct ev_log {
 const char *ev_type_name(uint8_t type);
 /* Check one raw dword on its own. 0, or -1 with the reason in why. */
 int ev_decode(uint32_t raw, struct fw_event *ev, char *why, size_t len);
-/* "ap-online apic=1 arg=0" */
-void ev_format(const struct fw_event *ev, char *buf, size_t len);
 
 void ev_log_init(struct ev_log *log, unsigned int ncpus);
 /*

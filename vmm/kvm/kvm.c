@@ -477,8 +477,11 @@ int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *
 			continue;
 		}
 		r = do_ioctl(fd, put_order[i].req, arg);
-		if (r < 0)
-			return -errno;
+		if (r < 0) {
+			r = -errno;
+			pr_debug("write-back of %s refused: %s", state_part_name(part), strerror(-r));
+			return r;
+		}
 		/* KVM_SET_MSRS returns how many it took: a short count is a failure */
 		if (part == PART_MSRS && (uint32_t)r != msrs.hdr.nmsrs)
 			return -EINVAL;
