@@ -21,6 +21,7 @@
  *   events SMM (+latched_init)      x*     x*    *only if the host has SMM; the INIT
  *                                                latch is the irqchip's (seed 000)
  *   mp_state                        x      x     the irqchip moves it (INIT/SIPI/HLT)
+ *   msr IA32_SMBASE                 x      x     SMM state; a reset puts it back to 0x30000
  *   lapic                           x      x     other vCPUs' IPIs land in it
  *   msr IA32_TSC                           x     writing it skews guest time
  *
@@ -37,7 +38,8 @@ void sync_plan_for(enum sync_level level, enum sync_policy policy, bool host_smm
 	plan->event_flags = EVF_SHADOW;
 
 	if (level >= SYNC_RESET) {
-		plan->parts |= PART_BIT(PART_MP_STATE) | PART_BIT(PART_LAPIC);
+		plan->parts |= PART_BIT(PART_MP_STATE) | PART_BIT(PART_LAPIC) |
+			       PART_BIT(PART_MSR_SMBASE);
 		plan->event_flags |= EVF_NMI_PENDING | EVF_SIPI_VECTOR;
 		if (host_smm)
 			plan->event_flags |= EVF_SMM;
@@ -53,6 +55,7 @@ const char *state_part_name(enum state_part part)
 	static const char *const names[PART_COUNT] = {
 		[PART_REGS] = "regs", [PART_XSAVE] = "xsave", [PART_XCRS] = "xcrs",
 		[PART_SREGS] = "sregs", [PART_MSRS] = "msrs", [PART_MSR_TSC] = "msr-tsc",
+		[PART_MSR_SMBASE] = "msr-smbase",
 		[PART_EVENTS] = "vcpu-events", [PART_MP_STATE] = "mp-state",
 		[PART_LAPIC] = "lapic", [PART_DEBUGREGS] = "debugregs",
 	};

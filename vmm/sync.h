@@ -39,6 +39,7 @@ enum state_part {
 	PART_SREGS,
 	PART_MSRS,		/* the runtime MSR set */
 	PART_MSR_TSC,		/* IA32_TSC: only with a full write */
+	PART_MSR_SMBASE,	/* IA32_SMBASE (SMM hosts): reset and full only */
 	PART_EVENTS,
 	PART_MP_STATE,
 	PART_LAPIC,

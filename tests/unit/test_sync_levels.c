@@ -63,10 +63,11 @@ static void fill_state(void)
 {
 	memset(&state, 0, sizeof(state));
 	state.valid = (1u << PART_COUNT) - 1;	/* everything was read, the TSC last */
-	state.msrs.hdr.nmsrs = 3;
+	state.msrs.hdr.nmsrs = 4;
 	state.msrs.entries[0].index = 0x174;
 	state.msrs.entries[1].index = 0x277;
-	state.msrs.entries[2].index = 0x10;
+	state.msrs.entries[2].index = 0x9e;	/* IA32_SMBASE, on an SMM host */
+	state.msrs.entries[3].index = 0x10;	/* IA32_TSC */
 	state.events.smi.latched_init = 0;	/* the stale value of seed 000 */
 }
 
@@ -84,7 +85,7 @@ static void test_runtime_fixed(void)
 	TEST_ASSERT(!(event_flags_seen & (EVF_NMI_PENDING | EVF_SIPI_VECTOR)),
 		    "runtime wrote NMI/SIPI state: flags %#x", event_flags_seen);
 	TEST_ASSERT(event_flags_seen == EVF_SHADOW, "flags %#x", event_flags_seen);
-	TEST_ASSERT(nmsrs_seen == 2, "runtime must drop the TSC: %u MSRs", nmsrs_seen);
+	TEST_ASSERT(nmsrs_seen == 2, "runtime must drop the TSC and SMBASE: %u MSRs", nmsrs_seen);
 	TEST_ASSERT(calls[0] == KVM_SET_REGS, "regs first");
 }
 
@@ -93,6 +94,7 @@ static void test_reset_and_full(void)
 	fill_state();
 	put(SYNC_RESET, SYNC_POLICY_FIXED, true);
 	TEST_ASSERT(called(KVM_SET_MP_STATE) && called(KVM_SET_LAPIC), "reset writes mp_state+lapic");
+	TEST_ASSERT(nmsrs_seen == 3, "reset writes SMBASE, keeps the TSC: %u", nmsrs_seen);
 	/* KVM never reports a SIPI vector, so none is written back */
 	TEST_ASSERT(event_flags_seen == (EVF_SHADOW | EVF_NMI_PENDING | EVF_SMM),
 		    "reset flags %#x", event_flags_seen);
@@ -103,14 +105,13 @@ static void test_reset_and_full(void)
 	put(SYNC_RUNTIME, SYNC_POLICY_FIXED, true);
 	TEST_ASSERT(!(event_flags_seen & EVF_SIPI_VECTOR), "runtime wrote a SIPI vector");
 	state.events.flags = 0;
-	TEST_ASSERT(nmsrs_seen == 2, "reset keeps the TSC: %u", nmsrs_seen);
 
 	put(SYNC_RESET, SYNC_POLICY_FIXED, false);
 	TEST_ASSERT(!(event_flags_seen & EVF_SMM), "no SMM on the host, yet VALID_SMM: %#x",
 		    event_flags_seen);
 
 	put(SYNC_FULL, SYNC_POLICY_FIXED, true);
-	TEST_ASSERT(nmsrs_seen == 3, "full writes the TSC too: %u", nmsrs_seen);
+	TEST_ASSERT(nmsrs_seen == 4, "full writes the TSC too: %u", nmsrs_seen);
 	TEST_ASSERT(called(KVM_SET_MP_STATE), "full writes mp_state");
 }
 

@@ -36,6 +36,7 @@ static struct {
 	uint32_t msrs[X86_STATE_MAX_MSRS];	/* the runtime set this host has */
 	unsigned int nmsrs;
 	bool msr_tsc;
+	bool msr_smbase;
 } kvm = { .once = PTHREAD_ONCE_INIT, .fd = -1 };
 
 /* HVSMOKE_KVM_DEVICE lets tests point at a missing device to prove the skip path. */
@@ -54,6 +55,7 @@ static int check_cap(long cap)
 }
 
 #define MSR_IA32_TSC		0x010
+#define MSR_IA32_SMBASE		0x09e	/* listed only where KVM has SMM */
 
 /* The MSRs a sync carries: what a guest can change without the irqchip. */
 static const uint32_t sync_msrs[] = {
@@ -79,9 +81,11 @@ static void probe_msrs(void)
 		for (i = 0; i < list->nmsrs; i++) {
 			if (list->indices[i] == MSR_IA32_TSC)
 				kvm.msr_tsc = true;
+			if (list->indices[i] == MSR_IA32_SMBASE)
+				kvm.msr_smbase = true;
 			for (j = 0; j < sizeof(sync_msrs) / sizeof(sync_msrs[0]); j++)
 				if (list->indices[i] == sync_msrs[j] &&
-				    kvm.nmsrs < X86_STATE_MAX_MSRS - 1)
+				    kvm.nmsrs < X86_STATE_MAX_MSRS - 2)
 					kvm.msrs[kvm.nmsrs++] = sync_msrs[j];
 		}
 	}
@@ -370,17 +374,22 @@ static int kvm_vcpu_get_state(struct vcpu *vcpu, struct vcpu_state *st)
 	memset(&st->msrs, 0, sizeof(st->msrs));
 	for (i = 0; i < kvm.nmsrs; i++)
 		st->msrs.entries[i].index = kvm.msrs[i];
+	if (kvm.msr_smbase)
+		st->msrs.entries[i++].index = MSR_IA32_SMBASE;
 	if (kvm.msr_tsc)
-		st->msrs.entries[i++].index = MSR_IA32_TSC;	/* always last */
+		st->msrs.entries[i++].index = MSR_IA32_TSC;
 	st->msrs.hdr.nmsrs = i;
 	if (i) {
 		int got = ioctl(fd, KVM_GET_MSRS, &st->msrs);
 
 		if (got < 0)
 			return -errno;
-		st->msrs.hdr.nmsrs = (uint32_t)got;	/* a prefix of the list was read */
+		if ((unsigned int)got != i)
+			return -EIO;	/* KVM listed them: a short read is a failure */
 		st->valid |= PART_BIT(PART_MSRS);
-		if (kvm.msr_tsc && (unsigned int)got == i)
+		if (kvm.msr_smbase)
+			st->valid |= PART_BIT(PART_MSR_SMBASE);
+		if (kvm.msr_tsc)
 			st->valid |= PART_BIT(PART_MSR_TSC);
 	}
 
@@ -416,6 +425,24 @@ static const struct {
 	{ PART_DEBUGREGS, KVM_SET_DEBUGREGS },
 };
 
+static void msrs_for_plan(struct kvm_msrs *hdr, struct kvm_msr_entry *out,
+			  const struct vcpu_state *st, const struct sync_plan *plan)
+{
+	uint32_t i, n = 0;
+
+	memset(hdr, 0, sizeof(*hdr));
+	for (i = 0; i < st->msrs.hdr.nmsrs && i < X86_STATE_MAX_MSRS; i++) {
+		uint32_t index = st->msrs.entries[i].index;
+
+		if (index == MSR_IA32_TSC && !(plan->parts & PART_BIT(PART_MSR_TSC)))
+			continue;
+		if (index == MSR_IA32_SMBASE && !(plan->parts & PART_BIT(PART_MSR_SMBASE)))
+			continue;
+		out[n++] = st->msrs.entries[i];
+	}
+	hdr->nmsrs = n;
+}
+
 int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *plan,
 		   kvm_ioctl_fn do_ioctl)
 {
@@ -447,11 +474,8 @@ int kvm__put_state(int fd, const struct vcpu_state *st, const struct sync_plan *
 			arg = (void *)&st->sregs;
 			break;
 		case PART_MSRS:
-			/* the TSC, read last, goes back only with a full write */
-			memcpy(&msrs, &st->msrs, sizeof(msrs));
-			if ((st->valid & PART_BIT(PART_MSR_TSC)) &&
-			    !(plan->parts & PART_BIT(PART_MSR_TSC)))
-				msrs.hdr.nmsrs--;
+			/* the TSC and SMBASE go back only at the levels the plan says */
+			msrs_for_plan(&msrs.hdr, msrs.entries, st, plan);
 			if (!msrs.hdr.nmsrs)
 				continue;
 			arg = &msrs;
