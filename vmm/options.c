@@ -86,6 +86,14 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
+/* An option's value: after its '=', else the next argument; NULL if neither. */
+static const char *take_value(const char *val, int argc, char **argv, int *i)
+{
+	if (val)
+		return val;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 struct uint_opt {
 	const char *name;
 	size_t offset;
@@ -189,11 +197,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 
 			if (strcmp(name, u->name))
 				continue;
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "%s needs a value", name);
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (parse_u64(val, u->lo, u->hi, &v))
 				return fail(err, errlen, "%s: '%s' is not a number in %llu..%llu",
 					    name, val, (unsigned long long)u->lo,
@@ -214,11 +220,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 
 		sp = str_opt(o, name);
 		if (sp) {
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "%s needs a value", name);
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (!*val)
 				return fail(err, errlen, "%s: empty value", name);
 			*sp = val;
@@ -227,11 +231,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 
 		if (!strcmp(name, "--sync-policy") || !strcmp(name, "--sync-hammer") ||
 		    !strcmp(name, "--sync-targets")) {
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "%s needs a value", name);
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (!strcmp(name, "--sync-policy")) {
 				if (sync_policy_parse(val, &o->sync_policy))
 					return fail(err, errlen,
@@ -252,11 +254,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		}
 
 		if (!strcmp(name, "--smm")) {
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "--smm needs a value");
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (!strcmp(val, "auto"))
 				o->smm = SMM_AUTO;
 			else if (!strcmp(val, "on"))
@@ -271,11 +271,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		if (!strcmp(name, "--quit-at") || !strcmp(name, "--kick")) {
 			uint64_t v;
 
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "%s needs a value", name);
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (!strcmp(name, "--kick")) {
 				if (!strcmp(val, "exit-request"))
 					o->kick = KICK_EXIT_REQUEST;
@@ -301,11 +299,9 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		if (!strcmp(name, "--seed")) {
 			uint64_t v;
 
-			if (!val) {
-				if (i + 1 >= argc)
-					return fail(err, errlen, "--seed needs a value");
-				val = argv[++i];
-			}
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
 			if (parse_u64(val, 0, UINT64_MAX, &v))
 				return fail(err, errlen, "--seed: '%s' is not an unsigned 64-bit number", val);
 			o->seed = v;
