@@ -5,10 +5,9 @@
 %define FWCFG_DIR_ENTRY		64	; u32 size, u16 select, u16 reserved, name[56]
 %define FWCFG_DIR_NAME		8
 %define FWCFG_DIR_MAX		1024	; bounds the scan if the count is garbage
-%define CFG_COPY_MAX		64
 %define DEFAULT_DEADLINE_HI	2	; 8 * 2^30 TSC ticks = 2 << 32
 
-global config_load, fw_flags, fw_deadline, fw_storm
+global config_load, fw_flags, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern
 extern fw_expected
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -20,6 +19,8 @@ fw_flags	resd 1
 fw_nb_cpus	resd 1
 fw_deadline	resq 1			; TSC ticks the BSP waits for APs
 fw_storm	resq 1			; TSC ticks of POST storm per CPU; 0: none
+fw_tsc_khz	resd 1			; TSC ticks per ms; 0: unknown (no config)
+fw_ipi_pattern	resd 1			; IPI_*
 
 section .text32 progbits alloc exec nowrite align=16
 bits 32
@@ -61,8 +62,9 @@ fwcfg_read_le:
 	pop	edi
 	ret
 
-; Fill fw_flags, fw_expected, fw_deadline, fw_storm. Returns eax = 0, or FWERR_* when the
-; run cannot go on (fw_flags is then usable for printing the error). Clobbers edx.
+; Fill fw_flags, fw_expected, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern.
+; Returns eax = 0, or FWERR_* when the run cannot go on (fw_flags is then usable
+; for reporting the error). Clobbers edx.
 config_load:
 	push	ebx
 	push	ecx
@@ -134,9 +136,9 @@ config_load:
 	add	esp, FWCFG_DIR_ENTRY
 	call	fwcfg_select
 	mov	ecx, ebx
-	cmp	ecx, CFG_COPY_MAX
+	cmp	ecx, CFG_COPY_SIZE
 	jbe	.len_ok
-	mov	ecx, CFG_COPY_MAX
+	mov	ecx, CFG_COPY_SIZE
 .len_ok:
 	mov	edi, CFG_COPY
 	call	fwcfg_read
@@ -154,6 +156,10 @@ config_load:
 	jne	.bad
 	mov	eax, [CFG_COPY + CFG_FLAGS]
 	mov	[fw_flags], eax
+	; Field checks come after the flags: a well-formed file's error then
+	; goes out the way its VMM listens (the event stream under QEMU).
+	cmp	dword [CFG_COPY + CFG_IPI_PATTERN], IPI_PATTERN_MAX
+	ja	.bad
 	jmp	.derive
 
 .absent:
@@ -186,6 +192,12 @@ config_load:
 	mov	edx, [CFG_COPY + CFG_STORM + 4]
 	mov	[fw_storm], eax
 	mov	[fw_storm + 4], edx
+	; Without a file both read as zero: the default pattern, and a TSC
+	; rate the IPI delays have to guess (smp_send_ipis).
+	mov	eax, [CFG_COPY + CFG_TSC_KHZ]
+	mov	[fw_tsc_khz], eax
+	mov	eax, [CFG_COPY + CFG_IPI_PATTERN]
+	mov	[fw_ipi_pattern], eax
 	xor	eax, eax
 	jmp	.ret
 

@@ -3,6 +3,7 @@
 %include "hvsmoke.inc"
 %include "storm.inc"
 %include "smm.inc"
+%include "evstream.inc"
 
 %define SEL_CODE32	0x08
 %define SEL_DATA32	0x10
@@ -12,14 +13,13 @@
 %define MSR_APIC_BASE	0x1b
 %define APIC_BASE_BSP	(1 << 8)
 %define SHARED_SIZE	0x40
-%define CFG_COPY_SIZE	64
 
 global fw_reset_vector, fw_gdt, fw_gdt_end
 global fw_bsp_apic, fw_expected
 
 extern fw_bss_start, fw_bss_end
 extern fw_tramp_load, fw_tramp_size
-extern fw_storm, fw_flags
+extern fw_storm, fw_flags, fw_deadline
 extern config_load, ev_bsp, con_puts, con_dec, fw_fail, fw_finish
 extern smp_send_ipis, smp_wait, smp_report
 extern smm_setup, smm_bsp
@@ -64,6 +64,12 @@ ap_at_reset:
 	movzx	eax, bl
 	shl	eax, 8
 	or	al, EV_AP_RESET
+	; fw_flags rather than CFG_COPY: they are the flags the BSP accepted, and
+	; a file it rejected never turns the stream on. An AP only gets here
+	; after the BSP's INIT, so after config_load; one that came earlier
+	; would find them cleared (or a previous boot's) and use the port.
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.stream
 	mov	dx, PORT_EVENT
 	out	dx, eax
 	; after the event, so the BSP never reports a reset the VMM has not seen
@@ -72,6 +78,17 @@ ap_at_reset:
 	cli
 	hlt
 	jmp	.halt
+
+.stream:
+	; A record carries the writer's LAPIC ID, and real mode cannot reach
+	; the LAPIC's MMIO: the record is written from flat 32-bit code.
+	mov	ecx, eax
+	o32 lgdt [cs:gdtr16]
+	mov	eax, cr0
+	and	eax, ~(CR0_CD | CR0_NW)
+	or	eax, CR0_PE
+	mov	cr0, eax
+	jmp	dword SEL_CODE32:ap_reset32
 
 ; lgdt in real mode takes a 16-bit offset; the base is a linear address.
 gdtr16:
@@ -141,6 +158,14 @@ bsp_entry32:
 	mov	al, DONE_CONFIG
 	jmp	fw_fail
 .config_ok:
+	; The pmode phase went out before the flags were known, so to the
+	; port; a stream reader hears it now, still ahead of the config phase.
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jz	.pmode_told
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_PMODE
+	call	ev_bsp
+.pmode_told:
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_CONFIG
 	call	ev_bsp
@@ -219,3 +244,18 @@ bsp_entry32:
 	mov	al, bl
 .done:
 	jmp	fw_finish
+
+; The reset vector's AP with the event stream on: ecx = its EV_AP_RESET event.
+; No stack, as on the APs' other reporting paths: the only slot its APIC ID
+; owns may be in use by another CPU that claims the same ID.
+ap_reset32:
+	mov	ax, SEL_DATA32
+	mov	ds, ax
+	mov	es, ax
+	mov	ss, ax
+	EVS_PUT	EVS_EVENT
+	lock inc dword [SH_RESET_COUNT]
+.halt:
+	cli
+	hlt
+	jmp	.halt

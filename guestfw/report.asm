@@ -1,9 +1,10 @@
 ; SPDX-License-Identifier: GPL-2.0-only
 ; Everything the firmware tells the outside: events, console text, completion.
 %include "hvsmoke.inc"
+%include "evstream.inc"
 
 global ev_send, ev_bsp, con_puts, con_dec, con_hex, con_hex8, fw_fail, fw_finish
-extern fw_flags, fw_bsp_apic
+extern fw_flags, fw_bsp_apic, fw_deadline
 
 section .rodata progbits alloc noexec nowrite align=16
 s_0x		db "0x", 0
@@ -22,11 +23,29 @@ ev_send:
 	shl	edx, 16
 	mov	dl, al
 	mov	dh, bl
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.stream
 	mov	eax, edx
 	mov	dx, PORT_EVENT
 	out	dx, eax
+.ret:
 	pop	edx
 	pop	eax
+	ret
+.stream:
+	push	ecx
+	mov	ecx, edx
+	mov	al, EVS_EVENT
+	call	evs_record
+	pop	ecx
+	jmp	.ret
+
+; Write one event-stream record: al = EVS_* kind, ecx = payload. Preserves all.
+evs_record:
+	pushad
+	mov	bl, al
+	EVS_PUT	bl
+	popad
 	ret
 
 ; ev_send on behalf of the BSP: al = type, cx = argument. Preserves all.
@@ -130,6 +149,46 @@ con_hex:
 .ret:
 	ret
 
+; With CFG_F_EVACK, before a failing code goes to the port where QEMU's
+; isa-debug-exit ends the VM: wait for the VMM's byte on COM1, so it can read
+; every CPU's state while they are still as the failure left them. Bounded by
+; fw_deadline TSC ticks; a board with no UART reads the status as 0xff and
+; goes straight on. Preserves eax.
+ack_wait:
+	push	eax
+	push	ebx
+	push	ecx
+	push	edx
+	rdtsc
+	add	eax, [fw_deadline]
+	adc	edx, [fw_deadline + 4]
+	jnc	.end_ok
+	or	eax, -1			; saturate rather than wrap into the past
+	or	edx, -1
+.end_ok:
+	mov	ebx, eax
+	mov	ecx, edx
+.poll:
+	mov	dx, PORT_ACK_UART + 5
+	in	al, dx
+	test	al, 1
+	jnz	.take
+	pause
+	rdtsc
+	sub	eax, ebx
+	sbb	edx, ecx
+	jb	.poll			; borrow: still before the deadline
+	jmp	.done
+.take:
+	mov	dx, PORT_ACK_UART
+	in	al, dx			; consume it: a kept QEMU must not see it next boot
+.done:
+	pop	edx
+	pop	ecx
+	pop	ebx
+	pop	eax
+	ret
+
 ; Report a firmware error and stop: ecx = FWERR_*, al = DONE_* code.
 fw_fail:
 	mov	ah, al
@@ -154,6 +213,20 @@ fw_finish:
 	call	con_hex
 	mov	esi, s_nl
 	call	con_puts
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jz	.complete
+	; Before the port that may end the VM: a stream reader gets the code
+	; even where nothing on 0xf4 exits, or where no one sees the exit status.
+	mov	ecx, eax
+	mov	al, EVS_DONE
+	call	evs_record
+	mov	eax, ecx
+	cmp	al, DONE_PASS
+	je	.complete
+	test	byte [fw_flags], CFG_F_EVACK
+	jz	.complete
+	call	ack_wait
+.complete:
 	out	PORT_COMPLETION, al
 .halt:
 	cli

@@ -17,6 +17,7 @@
 #define PORT_PCI_CONFIG_DATA	0x0cfc
 #define PORT_FWCFG_SEL		0x0510	/* 16-bit write: select key */
 #define PORT_FWCFG_DATA		0x0511	/* 8-bit read: next byte */
+#define PORT_EVSTREAM		0x00ed	/* byte writes: event records (CFG_F_EVSTREAM) */
 
 /*
  * An event is one dword written with `out dx, eax` to PORT_EVENT:
@@ -104,10 +105,43 @@ enum smm_route {
 
 #define HVSMOKE_CFG_NAME	"opt/hvsmoke/config"
 #define HVSMOKE_CFG_MAGIC	0x31535648u	/* "HVS1" little-endian */
-#define HVSMOKE_CFG_VERSION	1
+#define HVSMOKE_CFG_VERSION	2
 
 #define CFG_F_CONSOLE		(1u << 0)	/* print text lines on PORT_DEBUGCON */
 #define CFG_F_SMM		(1u << 1)	/* run the SMM stage */
+#define CFG_F_EVSTREAM		(1u << 2)	/* events as byte records on PORT_EVSTREAM */
+/*
+ * With CFG_F_EVSTREAM: before a failing completion code goes to
+ * PORT_COMPLETION (where QEMU's isa-debug-exit ends the process), the BSP
+ * waits, bounded by the scan deadline, for one byte on the COM1 UART
+ * (PORT_ACK_UART), so the VMM can read every CPU's state first.
+ */
+#define CFG_F_EVACK		(1u << 3)
+#define PORT_ACK_UART		0x03f8	/* 16550: data at +0, line status at +5 (bit 0: data ready) */
+
+/*
+ * The event stream, for VMMs whose debug ports are byte-wide (QEMU's
+ * isa-debugcon): with CFG_F_EVSTREAM every event and the completion code go
+ * to PORT_EVSTREAM as 6-byte records instead of PORT_EVENT/only PORT_COMPLETION:
+ *   byte 0     kind: EVS_EVENT or EVS_DONE
+ *   byte 1     the writer's APIC ID (from its LAPIC)
+ *   bytes 2-5  little-endian: the event dword (EVS_EVENT) or the completion
+ *              code (EVS_DONE, written just before PORT_COMPLETION)
+ * A record is written under a lock in guest RAM, so records from different
+ * CPUs never interleave; a CPU that cannot take the lock within the scan
+ * deadline writes anyway, and the reader then reports a broken record.
+ */
+#define EVS_EVENT		0xa5
+#define EVS_DONE		0xd0
+#define EVS_RECORD_SIZE		6
+
+/* How the BSP wakes the APs (the config's ipi_pattern). */
+enum ipi_pattern {
+	IPI_HVSMOKE	= 0,	/* INIT, SIPI, SIPI, each once the ICR is idle */
+	IPI_SEABIOS	= 1,	/* INIT then one SIPI straight after, as SeaBIOS's smp_scan */
+	IPI_MPSPEC	= 2,	/* INIT, 10 ms, SIPI, 200 us, SIPI (MP spec, Linux, edk2) */
+	IPI_PATTERN_MAX	= IPI_MPSPEC,
+};
 
 /* The config file, little-endian, exactly HVSMOKE_CFG_SIZE bytes. */
 struct hvsmoke_cfg {
@@ -120,9 +154,11 @@ struct hvsmoke_cfg {
 	uint64_t storm_tsc;		/* TSC ticks each CPU writes POST codes to port 0x80:
 					 * the BSP before INIT and while it waits, each AP
 					 * after it reports online; 0: no storm */
+	uint32_t tsc_khz;		/* TSC ticks per ms, for the IPI pattern's delays */
+	uint32_t ipi_pattern;		/* enum ipi_pattern */
 } __attribute__((packed));
 
-#define HVSMOKE_CFG_SIZE	32
+#define HVSMOKE_CFG_SIZE	40
 
 /* Highest CPU count the firmware's 256-bit online bitmap and xAPIC IDs allow. */
 #define HVSMOKE_MAX_CPUS	255

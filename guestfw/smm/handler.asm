@@ -4,17 +4,33 @@
 
 %include "hvsmoke.inc"
 %include "smm.inc"
+%include "evstream.inc"
 
-; Send an event from SMM: type %1, argument in 16-bit register %2. There is no
-; usable stack here (SS:SP is whatever 16 bits of the interrupted ESP say), so
-; this is a macro. Needs ebp = APIC ID << 8. Clobbers eax, edx.
+extern fw_flags, fw_deadline
+
+; The stream writer's stack: SS:SP is whatever 16 bits of the interrupted ESP
+; say, so it brings its own, in the low SMI_STACK_ROOM bytes of this CPU's
+; SMM-stage stack slot. The stage that raised the SMI sits at the slot's top,
+; and the BSP runs its stage on BSP_STACK_TOP, leaving its slot free.
+%define SMI_STACK_SEG		((SMM_STACK_TOP - 0x10000) >> 4)
+%define SMI_STACK_ROOM		0x40
+%define SMI_STACK_TOP		(SMM_STACK_TOP - (SMI_STACK_SEG << 4) - (1 << SMM_STACK_SHIFT) + SMI_STACK_ROOM)
+%if SMM_STACK_SHIFT != 8
+%error "handler.asm: the stack is found as SMI_STACK_TOP - ebp, ebp = APIC ID << 8"
+%endif
+
+; Send an event from SMM: type %1, argument in 16-bit register %2. No stack to
+; call with: the return IP travels in si to smi_emit, and being relative to
+; CS (= SMBASE) it is the same in every copy. Needs ebp = APIC ID << 8.
+; Clobbers eax, edx, esi.
 %macro SMI_EVENT 2
 	movzx	eax, %2
 	shl	eax, 16
 	or	eax, ebp
 	mov	al, %1
-	mov	dx, PORT_EVENT
-	out	dx, eax
+	mov	si, %%back - smi_handler + SMM_HANDLER_OFF
+	jmp	smi_emit
+%%back:
 %endmacro
 
 ; Linked at SMM_DEFAULT_HANDLER, but nothing in here may depend on that: every
@@ -103,5 +119,28 @@ smi_handler:
 	mov	cx, FWERR_SMM_REVISION
 	SMI_EVENT EV_ERROR, cx
 	jmp	.count_exit
+
+; Write event eax to the port or, with CFG_F_EVSTREAM, as a stream record;
+; then jump to si. Clobbers eax, edx.
+smi_emit:
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.stream
+	mov	dx, PORT_EVENT
+	out	dx, eax
+	jmp	si
+.stream:
+	mov	dx, SMI_STACK_SEG
+	mov	ss, dx
+	mov	esp, SMI_STACK_TOP
+	sub	esp, ebp
+	push	ecx
+	push	esi
+	push	edi
+	mov	ecx, eax
+	EVS_PUT	EVS_EVENT
+	pop	edi
+	pop	esi
+	pop	ecx
+	jmp	si
 smi_handler_end:
 

@@ -6,10 +6,17 @@
 %define ICR_INIT_ALL_BUT_SELF	0x000c4500	; shorthand 11, level assert, INIT
 %define ICR_SIPI_ALL_BUT_SELF	0x000c4600	; shorthand 11, level assert, STARTUP
 %define APIC_ID_SLOTS		256		; bits in SH_BITMAP
+; The MP-spec pattern's delays need the TSC rate; with none in the config,
+; assume 3 GHz. Only the order of magnitude matters: virtual CPUs need no
+; delay at all, the pattern exists to show the VMM the timing real firmware uses.
+%define FALLBACK_TSC_KHZ	3000000
+%define MPSPEC_INIT_MS		10		; INIT to first SIPI
+%define MPSPEC_SIPI_DIV		5		; SIPI to SIPI: 200 us = 1 ms / 5
 
 global smp_send_ipis, smp_wait, smp_report, icr_wait
 extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags, fw_storm
-extern ev_send, ev_bsp, con_puts, con_dec
+extern fw_tsc_khz, fw_ipi_pattern
+extern ev_send, ev_bsp, con_puts, con_dec, tsc_deadline
 
 section .rodata progbits alloc noexec nowrite align=16
 s_online	db "hvsmoke: ap-online apic=", 0
@@ -39,27 +46,72 @@ icr_wait:
 	clc
 	ret
 
-; Broadcast INIT and (except in the NO_SIPI test build) SIPI twice to every
-; other CPU. CF set if the ICR stayed busy. Clobbers eax, ecx.
-; No INIT-SIPI delays: virtual CPUs need none, and this is a VMM test.
+; Spin for edx:eax TSC ticks; the TSC bounds it. Clobbers eax, edx.
+tsc_delay:
+	push	esi
+	push	edi
+	call	tsc_deadline
+	mov	esi, eax
+	mov	edi, edx
+.spin:
+	pause
+	rdtsc
+	sub	eax, esi
+	sbb	edx, edi
+	jb	.spin			; borrow: the end is still ahead
+	pop	edi
+	pop	esi
+	ret
+
+; eax = TSC ticks per ms, guessed when the config gave none. Preserves the rest.
+tsc_per_ms:
+	mov	eax, [fw_tsc_khz]
+	test	eax, eax
+	jnz	.ret
+	mov	eax, FALLBACK_TSC_KHZ
+.ret:
+	ret
+
+; Broadcast INIT and (except in the NO_SIPI test build) SIPI to every other
+; CPU, in the order and with the delays of fw_ipi_pattern. CF set if the ICR
+; stayed busy. Clobbers eax, ecx, edx.
 smp_send_ipis:
 	call	icr_wait
 	jc	.ret
 	mov	dword [LAPIC_BASE + LAPIC_ICR_HI], 0
+	cmp	dword [fw_ipi_pattern], IPI_SEABIOS
+	je	.seabios
 	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_INIT_SENT
 	call	ev_bsp
 %ifndef HVSMOKE_TEST_NO_SIPI
-	; The second SIPI is the architectural retry for an AP that missed
-	; the first; a correct VMM must not start any AP twice because of it.
+	cmp	dword [fw_ipi_pattern], IPI_MPSPEC
+	jne	.sipi1
+	call	tsc_per_ms
+	mov	ecx, MPSPEC_INIT_MS
+	mul	ecx
+	call	tsc_delay
+.sipi1:
 	call	icr_wait
 	jc	.ret
 	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+	; The second SIPI is the architectural retry for an AP that missed
+	; the first; a correct VMM must not start any AP twice because of it.
+	cmp	dword [fw_ipi_pattern], IPI_MPSPEC
+	jne	.sipi2
+	call	tsc_per_ms
+	xor	edx, edx
+	mov	ecx, MPSPEC_SIPI_DIV
+	div	ecx
+	xor	edx, edx
+	call	tsc_delay
+.sipi2:
 	call	icr_wait
 	jc	.ret
 	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
 %endif
+.sent:
 	; Sent in the NO_SIPI build too: it marks the end of the IPI phase.
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_SIPI_SENT
@@ -67,6 +119,21 @@ smp_send_ipis:
 	clc
 .ret:
 	ret
+
+.seabios:
+	; SeaBIOS's smp_scan: one SIPI straight after the INIT, no ICR check
+	; and no delay, so the SIPI can reach an AP whose INIT the VMM is still
+	; processing. The INIT event waits until after the SIPI: its OUT is a
+	; VM exit, which would hand the VMM exactly the time this pattern
+	; denies it.
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
+%ifndef HVSMOKE_TEST_NO_SIPI
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+%endif
+	mov	al, EV_PHASE
+	mov	ecx, PHASE_INIT_SENT
+	call	ev_bsp
+	jmp	.sent
 
 ; Spin until expected-1 APs are online or fw_deadline TSC ticks have passed.
 ; Clobbers eax, ebx, ecx, edx, esi, edi.

@@ -3,6 +3,7 @@
 ; check-in that marks the AP online exactly once.
 %include "hvsmoke.inc"
 %include "storm.inc"
+%include "evstream.inc"
 
 %define SEL_CODE32	0x08
 %define SEL_DATA32	0x10
@@ -10,7 +11,7 @@
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
 
-extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags
+extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags, fw_deadline
 extern smm_stage
 
 ; ---------------------------------------------------------------------------
@@ -60,8 +61,11 @@ ap_entry32:
 	shl	eax, 16
 	mov	ah, bl
 	mov	al, EV_AP_ONLINE
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.online_stream
 	mov	dx, PORT_EVENT
 	out	dx, eax
+.online_sent:
 	; Count only once the event is out: an OUT completes after the VMM has
 	; recorded it, so the BSP can never end its scan (and the VMM stop the
 	; VM) with this AP's report still in flight. After the bit, too, so
@@ -82,11 +86,27 @@ ap_entry32:
 	mov	eax, ebx
 	shl	eax, 8
 	mov	al, EV_AP_DUPLICATE
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.duplicate_stream
 	mov	dx, PORT_EVENT
 	out	dx, eax
+.duplicate_sent:
 	lock inc dword [SH_DUP_COUNT]
 
 .park:
 	cli
 	hlt
 	jmp	.park
+
+; Records for the stream, out of the plain path's way. Still no stack (a
+; duplicate may share its APIC ID's SMM stack with a CPU that is using it),
+; hence the writer expanded in place. Both preserve ebx.
+.online_stream:
+	mov	ecx, eax
+	EVS_PUT	EVS_EVENT
+	jmp	.online_sent
+
+.duplicate_stream:
+	mov	ecx, eax
+	EVS_PUT	EVS_EVENT
+	jmp	.duplicate_sent
