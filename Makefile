@@ -61,7 +61,7 @@ ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
 # jansson (QMP) is linked statically so build/hvsmoke stays one copyable file
 LDLIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -pthread
 
-VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/mshv/*.c vmm/script/*.c vmm/devices/*.c))
+VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/mshv/*.c vmm/script/*.c vmm/devices/*.c vmm/qemu/*.c))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(2))

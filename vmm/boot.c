@@ -28,30 +28,37 @@ void boot_result_free(struct boot_result *r)
 	if (!r)
 		return;
 	free(r->regdump);
+	free(r->notes);
+	free(r->monitor_us.v);
 	free(r->vcpus);
 	free(r);
 }
 
-static void result_reset(struct boot_result *r, const struct boot_params *bp)
+void boot_result_reset(struct boot_result *r, unsigned int iteration, uint64_t seed, bool smm)
 {
 	struct vcpu_report *v = r->vcpus;
 	unsigned int n = r->ncpus;
+	struct samples mon = r->monitor_us;
 
 	free(r->regdump);
+	free(r->notes);
 	memset(r, 0, sizeof(*r));
 	memset(v, 0, n * sizeof(*v));
 	r->vcpus = v;
+	r->monitor_us = mon;	/* the buffer is kept, the samples are not */
+	r->monitor_us.n = 0;
 	r->ncpus = n;
-	r->iteration = bp->iteration;
-	r->seed = bp->seed;
+	r->iteration = iteration;
+	r->seed = seed;
 	r->completion = -1;
 	r->crash_vcpu = -1;
-	r->smm_stage = bp->smm;
+	r->smm_stage = smm;
 	ev_log_init(&r->log, n);
 }
 
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms)
+		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms,
+		      unsigned int ipi_pattern)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->magic = HVSMOKE_CFG_MAGIC;
@@ -65,6 +72,8 @@ void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int b
 	 */
 	cfg->scan_deadline_tsc = (uint64_t)tsc_khz * (boot_timeout_ms / 2);
 	cfg->storm_tsc = (uint64_t)tsc_khz * storm_ms;
+	cfg->tsc_khz = tsc_khz;
+	cfg->ipi_pattern = ipi_pattern;
 }
 
 /* Fisher-Yates over 0..n-1 from the boot's seed: thread start order is part of the test. */
@@ -352,7 +361,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	bool safe = true, monitor_holds = false;
 	unsigned int i;
 
-	result_reset(r, bp);
+	boot_result_reset(r, bp->iteration, bp->seed, bp->smm);
 	order = xzalloc(bp->cpus * sizeof(*order));
 	if (bp->reuse)
 		*bp->reuse = NULL;	/* handed back below only if it is fit for another boot */
@@ -365,7 +374,8 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 
 	tsc_khz = bp->ops->vcpu_tsc_khz(&group->vcpus[0]);
 	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms, tsc_khz ? tsc_khz : host_tsc_khz(),
-			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0), bp->storm_ms);
+			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0), bp->storm_ms,
+			 bp->ipi_pattern);
 	platform__init(plat, bp->cpus, &cfg, bp->console, bp->smm);
 	start_order(order, bp->cpus, bp->seed);
 	for (i = 0; i < group->count; i++) {

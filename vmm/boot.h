@@ -37,6 +37,7 @@ struct boot_params {
 	struct control *ctl;		/* the control plane, or NULL */
 	bool smm;			/* run the SMM stage (the host has SMM) */
 	struct boot_live **reuse;	/* --reuse-vm: the VM kept between boots, or NULL */
+	unsigned int ipi_pattern;	/* enum ipi_pattern */
 };
 
 /* Bound from the stop request to every vCPU thread out of the guest. */
@@ -54,9 +55,12 @@ void boot_release(struct boot_live **reuse);
 
 struct boot_result *boot_result_alloc(unsigned int ncpus);
 void boot_result_free(struct boot_result *r);
+/* Empty r for a new boot (keeps its buffers). */
+void boot_result_reset(struct boot_result *r, unsigned int iteration, uint64_t seed, bool smm);
 
 /* The fw_cfg config file for a boot with these parameters. */
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
-		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms);
+		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms,
+		      unsigned int ipi_pattern);
 
 #endif

@@ -4,6 +4,8 @@
 #include "boot.h"
 #include "control.h"
 #include "qmp.h"
+#include "qemu/qemu.h"
+#include "target.h"
 #include "options.h"
 #include "report.h"
 #include "util.h"
@@ -58,8 +60,9 @@ static int cmd_mkconfig(const struct hv_opts *o)
 	FILE *f;
 
 	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(),
-			 (o->console ? CFG_F_CONSOLE : 0) | (o->smm == SMM_ON ? CFG_F_SMM : 0),
-			 o->storm_ms);
+			 (o->console ? CFG_F_CONSOLE : 0) | (o->smm == SMM_ON ? CFG_F_SMM : 0) |
+			 (o->event_stream ? CFG_F_EVSTREAM : 0),
+			 o->storm_ms, o->ipi_pattern);
 	f = fopen(o->out_path, "wb");
 	if (!f || fwrite(&cfg, sizeof(cfg), 1, f) != 1 || fclose(f))
 		die(HV_EXIT_USAGE, "mkconfig: %s: %s", o->out_path, strerror(errno));
@@ -127,31 +130,143 @@ static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct
 	return HV_EXIT_SKIP;
 }
 
+/* hvsmoke's own VMM as a source of boot facts. */
+struct native_target {
+	struct boot_target base;
+	struct boot_params bp;
+};
+
+static bool native_boot(struct boot_target *bt, const struct boot_spec *spec,
+			struct boot_result *r)
+{
+	struct native_target *nt = (struct native_target *)bt;
+
+	nt->bp.iteration = spec->iteration;
+	nt->bp.seed = spec->seed;
+	nt->bp.quit_at_ms = spec->quit_at_ms;
+	return boot_run(&nt->bp, r);
+}
+
+static bool native_quitting(struct boot_target *bt)
+{
+	return control_quitting(((struct native_target *)bt)->bp.ctl);
+}
+
+static void native_take_reset(struct boot_target *bt)
+{
+	control_take_reset(((struct native_target *)bt)->bp.ctl);
+}
+
+/*
+ * The run loop, the same for every target: boots in, one verdict each, TAP
+ * as they finish. Returns with sum filled; the caller writes the summaries.
+ */
+static void run_boots(const struct hv_opts *o, struct boot_target *t, struct run_summary *sum)
+{
+	bool progress = show_progress(o);
+	bool plan_at_end = o->duration_s || o->stop_on_failure;
+	struct boot_result *r = boot_result_alloc(o->cpus);
+	uint64_t quit_rng = sum->seed ^ 0xa0761d6478bd642full;
+	uint64_t t0, deadline = 0;
+	unsigned int it;
+
+	/* a plan up front is a promise: only when the boot count is known */
+	/* a skipped SMM stage is one more test point, after the boots */
+	tap_header(stdout, sum, plan_at_end ? 0 : o->iterations + (sum->smm_skip[0] ? 1 : 0));
+	t0 = now_ns();
+	sum->t_start_ns = t0;
+	if (o->duration_s)
+		deadline = t0 + (uint64_t)o->duration_s * 1000000000ull;
+	for (it = 1;; it++) {
+		struct boot_spec spec;
+		bool safe;
+
+		if (t->quitting(t))
+			break;
+		if (o->duration_s ? now_ns() >= deadline : it > o->iterations)
+			break;
+		spec.iteration = it;
+		spec.seed = sum->seed ^ (0x9e3779b97f4a7c15ull * it);
+		/*
+		 * A random quit lands anywhere in a boot: its storms (the BSP's
+		 * before INIT, each AP's after it is online) and the scan.
+		 */
+		spec.quit_at_ms = o->quit_at_ms == QUIT_AT_RANDOM ?
+				  (int)(rng_next(&quit_rng) % (2 * o->storm_ms + 5)) : o->quit_at_ms;
+		safe = t->boot(t, &spec, r);
+		if (r->abort == ABORT_RESET && safe) {
+			printf("# boot %u: system_reset, running it again\n", it);
+			fflush(stdout);
+			t->take_reset(t);
+			it--;
+			continue;
+		}
+		summary_add(sum, r);
+		tap_boot(stdout, r);
+		if (o->dump_registers)
+			tap_dump(stdout, r);
+		if (progress)
+			fprintf(stderr, "\r[%u%s%u] pass=%u fail=%u ", it, o->duration_s ? "" : "/",
+				o->duration_s ? 0 : o->iterations, sum->passed, sum->failures_total);
+		if (!safe) {
+			pr_err("a vCPU thread is stuck in the guest; no further boots in this process");
+			break;
+		}
+		if (t->quitting(t))
+			break;
+		if (o->stop_on_failure && r->cls != FC_PASS)
+			break;
+	}
+	sum->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	if (progress)
+		fputc('\n', stderr);
+	if (!plan_at_end) {
+		/* the plan promised o->iterations points: keep it when a quit ended the run */
+		const char *why = t->quitting(t) ? "the run was quit" :
+				  "a vCPU thread is stuck in the guest";
+
+		for (it = sum->iterations_run + 1; it <= o->iterations; it++)
+			printf("ok %u - boot %u # SKIP not run: %s\n", it, it, why);
+	}
+	if (sum->smm_skip[0])
+		printf("ok %u - smm stage # SKIP %s\n",
+		       (plan_at_end ? sum->iterations_run : o->iterations) + 1, sum->smm_skip);
+	tap_footer(stdout, sum, plan_at_end);
+	boot_result_free(r);
+}
+
+static void summary_hammer(struct run_summary *sum, const struct hv_opts *o)
+{
+	sum->sync_policy = sync_policy_name(o->sync_policy);
+	sum->ipi_pattern = ipi_pattern_name(o->ipi_pattern);
+	if (o->hammer_mode == HAMMER_HZ)
+		snprintf(sum->sync_hammer, sizeof(sum->sync_hammer), "%u", o->hammer_hz);
+	else
+		snprintf(sum->sync_hammer, sizeof(sum->sync_hammer), "%s",
+			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
+}
+
 static int cmd_run(const struct hv_opts *o)
 {
 	const struct accel_ops *ops;
-	struct boot_params bp = { 0 };
+	struct native_target nt = { 0 };
+	struct boot_params *bp = &nt.bp;
 	struct run_summary sum;
-	struct boot_result *r;
 	struct host_info host;
 	uint8_t *fw_owned = NULL;
 	uint64_t seed = o->seed_set ? o->seed : random_seed();
-	uint64_t t0, deadline = 0;
-	bool progress = show_progress(o);
-	bool plan_at_end;
 	struct control ctl;
 	struct boot_live *reuse = NULL;
 	struct qmp_server qmp;
 	char err[256];
-	uint64_t quit_rng;
-	unsigned int it;
+	unsigned int failures;
 
 	if (o->firmware) {
-		fw_owned = firmware_load(o->firmware, &bp.fw_size);
-		bp.fw = fw_owned;
+		fw_owned = firmware_load(o->firmware, &bp->fw_size);
+		bp->fw = fw_owned;
 	} else {
-		bp.fw = hvsmoke_fw_start;
-		bp.fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
+		bp->fw = hvsmoke_fw_start;
+		bp->fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
 	}
 
 	/* a typo in an output path must cost nothing: check before any boot */
@@ -163,12 +278,7 @@ static int cmd_run(const struct hv_opts *o)
 	if (host.probe_err == -EINVAL)
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	summary_init(&sum, ops->name, o->cpus, seed);
-	sum.sync_policy = sync_policy_name(o->sync_policy);
-	if (o->hammer_mode == HAMMER_HZ)
-		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%u", o->hammer_hz);
-	else
-		snprintf(sum.sync_hammer, sizeof(sum.sync_hammer), "%s",
-			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
+	summary_hammer(&sum, o);
 
 	if (!host.accel_ok) {
 		if (host.probe_err == -ENODEV || host.probe_err == -ENOTSUP)
@@ -199,91 +309,32 @@ static int cmd_run(const struct hv_opts *o)
 	control_init(&ctl, o->cpus);
 	if (qmp_server_start(&qmp, &ctl, o->qmp_path, err, sizeof(err)))
 		die(HV_EXIT_USAGE, "%s", err);
-	quit_rng = seed ^ 0xa0761d6478bd642full;
 
-	bp.ops = ops;
-	bp.ctl = &ctl;
-	bp.storm_ms = o->storm_ms;
-	bp.quit_deadline_ms = o->quit_deadline_ms;
-	bp.kick = o->kick;
-	bp.smm = sum.smm_ran;
-	bp.reuse = o->reuse_vm ? &reuse : NULL;
-	bp.cpus = o->cpus;
-	bp.boot_timeout_ms = o->boot_timeout_ms;
-	bp.console = o->console;
-	bp.sync_policy = o->sync_policy;
-	bp.host_smm = host.caps.smm;
-	bp.hammer.mode = o->hammer_mode;
-	bp.hammer.hz = o->hammer_hz;
-	bp.hammer.aps_only = o->sync_aps_only;
-	bp.dump_registers = o->dump_registers;
+	nt.base.name = "native";
+	nt.base.boot = native_boot;
+	nt.base.quitting = native_quitting;
+	nt.base.take_reset = native_take_reset;
+	bp->ops = ops;
+	bp->ctl = &ctl;
+	bp->storm_ms = o->storm_ms;
+	bp->quit_deadline_ms = o->quit_deadline_ms;
+	bp->kick = o->kick;
+	bp->smm = sum.smm_ran;
+	bp->reuse = o->reuse_vm ? &reuse : NULL;
+	bp->cpus = o->cpus;
+	bp->boot_timeout_ms = o->boot_timeout_ms;
+	bp->console = o->console;
+	bp->sync_policy = o->sync_policy;
+	bp->host_smm = host.caps.smm;
+	bp->hammer.mode = o->hammer_mode;
+	bp->hammer.hz = o->hammer_hz;
+	bp->hammer.aps_only = o->sync_aps_only;
+	bp->dump_registers = o->dump_registers;
+	bp->ipi_pattern = o->ipi_pattern;
 
-	/* a plan up front is a promise: only when the boot count is known */
-	plan_at_end = o->duration_s || o->stop_on_failure;
-	/* a skipped SMM stage is one more test point, after the boots */
-	tap_header(stdout, &sum, plan_at_end ? 0 : o->iterations + (sum.smm_skip[0] ? 1 : 0));
 	pr_info("seed=%llu accel=%s cpus=%u sync-policy=%s sync-hammer=%s",
 		(unsigned long long)seed, ops->name, o->cpus, sum.sync_policy, sum.sync_hammer);
-
-	r = boot_result_alloc(o->cpus);
-	t0 = now_ns();
-	sum.t_start_ns = t0;
-	if (o->duration_s)
-		deadline = t0 + (uint64_t)o->duration_s * 1000000000ull;
-	for (it = 1;; it++) {
-		bool safe;
-
-		if (control_quitting(&ctl))
-			break;
-		if (o->duration_s ? now_ns() >= deadline : it > o->iterations)
-			break;
-		bp.iteration = it;
-		bp.seed = seed ^ (0x9e3779b97f4a7c15ull * it);
-		/*
-		 * A random quit lands anywhere in a boot: its storms (the BSP's
-		 * before INIT, each AP's after it is online) and the scan.
-		 */
-		bp.quit_at_ms = o->quit_at_ms == QUIT_AT_RANDOM ?
-				(int)(rng_next(&quit_rng) % (2 * o->storm_ms + 5)) : o->quit_at_ms;
-		safe = boot_run(&bp, r);
-		if (r->abort == ABORT_RESET && safe) {
-			printf("# boot %u: system_reset, running it again\n", it);
-			fflush(stdout);
-			control_take_reset(&ctl);
-			it--;
-			continue;
-		}
-		summary_add(&sum, r);
-		tap_boot(stdout, r);
-		if (o->dump_registers)
-			tap_dump(stdout, r);
-		if (progress)
-			fprintf(stderr, "\r[%u%s%u] pass=%u fail=%u ", it, o->duration_s ? "" : "/",
-				o->duration_s ? 0 : o->iterations, sum.passed, sum.failures_total);
-		if (!safe) {
-			pr_err("a vCPU thread is stuck in the guest; no further boots in this process");
-			break;
-		}
-		if (control_quitting(&ctl))
-			break;
-		if (o->stop_on_failure && r->cls != FC_PASS)
-			break;
-	}
-	sum.elapsed_s = (double)(now_ns() - t0) / 1e9;
-	if (progress)
-		fputc('\n', stderr);
-	if (!plan_at_end) {
-		/* the plan promised o->iterations points: keep it when a quit ended the run */
-		const char *why = control_quitting(&ctl) ? "the run was quit" :
-				  "a vCPU thread is stuck in the guest";
-
-		for (it = sum.iterations_run + 1; it <= o->iterations; it++)
-			printf("ok %u - boot %u # SKIP not run: %s\n", it, it, why);
-	}
-	if (sum.smm_skip[0])
-		printf("ok %u - smm stage # SKIP %s\n",
-		       (plan_at_end ? sum.iterations_run : o->iterations) + 1, sum.smm_skip);
-	tap_footer(stdout, &sum, plan_at_end);
+	run_boots(o, &nt.base, &sum);
 	write_summaries(o, &sum, &host);
 	qmp_server_stop(&qmp);
 	if (sum.class_count[FC_QUIT_TIMEOUT]) {
@@ -294,11 +345,97 @@ static int cmd_run(const struct hv_opts *o)
 	boot_release(&reuse);
 	control_destroy(&ctl);
 
-	it = sum.failures_total;
-	boot_result_free(r);
+	failures = sum.failures_total;
 	summary_free(&sum);
 	free(fw_owned);
-	return it ? HV_EXIT_FAIL : HV_EXIT_PASS;
+	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
+}
+
+/* The same scenario with the host's QEMU as the VMM. */
+static int cmd_qemu(const struct hv_opts *o)
+{
+	static struct qemu_target qt;
+	struct qemu_params qp = { 0 };
+	struct qemu_host qh;
+	struct run_summary sum;
+	struct host_info host;
+	uint8_t *fw_owned = NULL;
+	uint64_t seed = o->seed_set ? o->seed : random_seed();
+	char err[512], accel[32];
+	unsigned int failures;
+	int ret;
+
+	if (o->firmware) {
+		fw_owned = firmware_load(o->firmware, &qp.fw_size);
+		qp.fw = fw_owned;
+	} else {
+		qp.fw = hvsmoke_fw_start;
+		qp.fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
+	}
+	check_writable(o->json_path, "--json");
+	check_writable(o->junit_path, "--junit");
+
+	qp.binary = o->qemu;
+	qp.machine = o->machine;
+	qp.accel = o->qemu_accel;
+	qp.extra = o->qemu_args;
+	qp.nextra = o->nqemu_args;
+	qp.reuse = o->qemu_reuse;
+	qp.cpus = o->cpus;
+	qp.boot_timeout_ms = o->boot_timeout_ms;
+	qp.storm_ms = o->storm_ms;
+	qp.quit_deadline_ms = o->quit_deadline_ms;
+	qp.ipi_pattern = o->ipi_pattern;
+	qp.console = o->console;
+	qp.smm = o->smm == SMM_ON;
+	qp.hammer.mode = o->hammer_mode;
+	qp.hammer.hz = o->hammer_hz;
+	qp.hammer.aps_only = o->sync_aps_only;
+
+	host_info_gather(&host, "auto");
+	snprintf(accel, sizeof(accel), "qemu-%s", o->qemu_accel);
+	summary_init(&sum, accel, o->cpus, seed);
+	summary_hammer(&sum, o);
+	sum.target = "qemu";
+	sum.sync_policy = "qemu";
+	sum.smm_mode = o->smm == SMM_ON ? "on" : "off";
+	sum.smm_ran = qp.smm;
+
+	/* before any thread (the monitor hammer): signals are read from a signalfd */
+	qmp_block_signals();
+	ret = qemu_target_open(&qt, &qp, err, sizeof(err));
+	qh.binary = qt.info.binary;
+	qh.version = qt.info.version;
+	qh.package = qt.info.package;
+	qh.machine = qt.info.machine;
+	qh.accel = qt.info.accel;
+	sum.qemu = &qh;
+	if (ret == HV_EXIT_SKIP) {
+		sum.verdict = "skip";
+		snprintf(sum.skip_reason, sizeof(sum.skip_reason), "QEMU (%s, -accel %s) cannot run here: %.300s",
+			 o->qemu, o->qemu_accel, err);
+		printf("TAP version 13\n1..0 # SKIP %s\n", sum.skip_reason);
+		fflush(stdout);
+		write_summaries(o, &sum, &host);
+		pr_info("skip: %s", sum.skip_reason);
+		summary_free(&sum);
+		free(fw_owned);
+		return HV_EXIT_SKIP;
+	}
+	if (ret)
+		die(HV_EXIT_USAGE, "%s", err);
+
+	pr_info("seed=%llu qemu=%s (%s) accel=%s machine=%s cpus=%u monitor-hammer=%s ipi-pattern=%s",
+		(unsigned long long)seed, o->qemu, qt.info.version, o->qemu_accel, o->machine,
+		o->cpus, sum.sync_hammer, sum.ipi_pattern);
+	run_boots(o, &qt.base, &sum);
+	write_summaries(o, &sum, &host);
+	qemu_target_close(&qt);
+
+	failures = sum.failures_total;
+	summary_free(&sum);
+	free(fw_owned);
+	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
 }
 
 int main(int argc, char **argv)
@@ -324,6 +461,8 @@ int main(int argc, char **argv)
 		return cmd_mkconfig(&o);
 	case CMD_INFO:
 		return cmd_info(&o);
+	case CMD_QEMU:
+		return cmd_qemu(&o);
 	case CMD_RUN:
 		break;
 	}

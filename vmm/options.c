@@ -20,13 +20,29 @@ void opts_init(struct hv_opts *o)
 	o->quit_at_ms = QUIT_AT_NEVER;
 	o->quit_deadline_ms = OPT_DEFAULT_QUIT_DEADLINE_MS;
 	o->kick = KICK_EXIT_REQUEST;
+	o->qemu = "qemu-system-x86_64";
+	o->machine = "pc";
+	o->qemu_accel = "kvm";
+}
+
+static const char *const ipi_pattern_names[] = {
+	[IPI_HVSMOKE] = "hvsmoke",
+	[IPI_SEABIOS] = "seabios",
+	[IPI_MPSPEC] = "mp-spec",
+};
+
+const char *ipi_pattern_name(unsigned int p)
+{
+	return p <= IPI_PATTERN_MAX ? ipi_pattern_names[p] : "unknown";
 }
 
 void opts_usage(FILE *f)
 {
 	fputs("usage: hvsmoke [run] [options]     run the smoke scenario; TAP 13 on stdout\n"
 	      "       hvsmoke info [--json]       host kernel, KVM API version and caps, CPU model\n"
-	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--smm on|off] [--console]\n"
+	      "       hvsmoke qemu [options]      the same scenario with the host's QEMU as the VMM\n"
+	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--smm on|off]\n"
+	      "                        [--console] [--ipi-pattern P] [--event-stream]\n"
 	      "                                   write the fw_cfg config file (for qemu -fw_cfg)\n"
 	      "options:\n"
 	      "  --accel kvm|mshv|auto|script:FILE  accelerator (default auto: KVM, then MSHV)\n"
@@ -50,7 +66,16 @@ void opts_usage(FILE *f)
 	      "  --quit-deadline MS        bound from a quit to every vCPU thread out (default 500)\n"
 	      "  --kick exit-request|legacy-signal  how vCPUs are told to stop (default exit-request)\n"
 	      "  --qmp PATH                serve QMP on a UNIX socket (mode 0600)\n"
-	      "  --smm auto|on|off         the SMM stage: where the host has SMM (default auto)\n"
+	      "  --smm auto|on|off         the SMM stage: where the host has SMM (default auto;\n"
+	      "                            qemu: off unless on)\n"
+	      "  --ipi-pattern P           how the BSP wakes APs: hvsmoke (default), seabios, mp-spec\n"
+	      "qemu options (run's --accel, --sync-policy, --kick, --reuse-vm, --qmp and\n"
+	      "--dump-registers do not apply):\n"
+	      "  --qemu PATH               QEMU binary (default qemu-system-x86_64 from PATH)\n"
+	      "  --machine pc|q35          QEMU machine (default pc)\n"
+	      "  --qemu-accel kvm|tcg|mshv QEMU's accelerator (default kvm)\n"
+	      "  --qemu-arg ARG            append ARG to QEMU's command line (repeatable)\n"
+	      "  --qemu-reuse              one QEMU for every boot, system_reset between them\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
 	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
 	      f);
@@ -123,6 +148,8 @@ static const char **str_opt(struct hv_opts *o, const char *name)
 		return &o->out_path;
 	if (!strcmp(name, "--qmp"))
 		return &o->qmp_path;
+	if (!strcmp(name, "--qemu"))
+		return &o->qemu;
 	return NULL;
 }
 
@@ -133,15 +160,27 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 					      "--version", NULL };
 	static const char *const info[] = { "--accel", "--json", NULL };
 	static const char *const mkconfig[] = { "--out", "--cpus", "--boot-timeout", "--storm",
-						"--console", "--smm", NULL };
+						"--console", "--smm", "--ipi-pattern",
+						"--event-stream", NULL };
+	/* the QEMU target's own, and the native VMM's own */
+	static const char *const qemu_only[] = { "--qemu", "--machine", "--qemu-accel",
+						 "--qemu-arg", "--qemu-reuse", NULL };
+	static const char *const run_only[] = { "--accel", "--sync-policy", "--kick", "--reuse-vm",
+						"--qmp", "--dump-registers", NULL };
 	const char *const *list;
 	unsigned int i;
 
 	for (i = 0; common[i]; i++)
 		if (!strcmp(name, common[i]))
 			return true;
-	if (cmd == CMD_RUN)
-		return strcmp(name, "--out") != 0;	/* unknown names are caught later */
+	if (cmd == CMD_RUN || cmd == CMD_QEMU) {
+		/* unknown names are caught later */
+		list = cmd == CMD_RUN ? qemu_only : run_only;
+		for (i = 0; list[i]; i++)
+			if (!strcmp(name, list[i]))
+				return false;
+		return strcmp(name, "--out") && strcmp(name, "--event-stream");
+	}
 	list = cmd == CMD_INFO ? info : mkconfig;
 	for (i = 0; list[i]; i++)
 		if (!strcmp(name, list[i]))
@@ -161,6 +200,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			o->cmd = CMD_INFO;
 		else if (!strcmp(argv[i], "mkconfig"))
 			o->cmd = CMD_MKCONFIG;
+		else if (!strcmp(argv[i], "qemu"))
+			o->cmd = CMD_QEMU;
 		else
 			return fail(err, errlen, "unknown command '%s' (try --help)", argv[i]);
 		i++;
@@ -189,7 +230,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		}
 		if (!option_fits(o->cmd, name))
 			return fail(err, errlen, "%s does not apply to '%s'", name,
-				    o->cmd == CMD_INFO ? "info" : o->cmd == CMD_MKCONFIG ? "mkconfig" : "run");
+				    o->cmd == CMD_INFO ? "info" : o->cmd == CMD_MKCONFIG ? "mkconfig" :
+				    o->cmd == CMD_QEMU ? "qemu" : "run");
 
 		for (k = 0; k < sizeof(uint_opts) / sizeof(uint_opts[0]); k++) {
 			const struct uint_opt *u = &uint_opts[k];
@@ -253,7 +295,49 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			continue;
 		}
 
+		if (!strcmp(name, "--ipi-pattern")) {
+			unsigned int p;
+
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
+			for (p = 0; p <= IPI_PATTERN_MAX; p++)
+				if (!strcmp(val, ipi_pattern_names[p]))
+					break;
+			if (p > IPI_PATTERN_MAX)
+				return fail(err, errlen,
+					    "--ipi-pattern: '%s' is not one of hvsmoke, seabios, mp-spec",
+					    val);
+			o->ipi_pattern = p;
+			continue;
+		}
+
+		if (!strcmp(name, "--machine") || !strcmp(name, "--qemu-accel") ||
+		    !strcmp(name, "--qemu-arg")) {
+			val = take_value(val, argc, argv, &i);
+			if (!val)
+				return fail(err, errlen, "%s needs a value", name);
+			if (!strcmp(name, "--machine")) {
+				if (strcmp(val, "pc") && strcmp(val, "q35"))
+					return fail(err, errlen, "--machine: '%s' is not one of pc, q35",
+						    val);
+				o->machine = val;
+			} else if (!strcmp(name, "--qemu-accel")) {
+				if (strcmp(val, "kvm") && strcmp(val, "tcg") && strcmp(val, "mshv"))
+					return fail(err, errlen,
+						    "--qemu-accel: '%s' is not one of kvm, tcg, mshv", val);
+				o->qemu_accel = val;
+			} else {
+				if (o->nqemu_args == OPT_MAX_QEMU_ARGS)
+					return fail(err, errlen, "--qemu-arg: at most %d of them",
+						    OPT_MAX_QEMU_ARGS);
+				o->qemu_args[o->nqemu_args++] = val;
+			}
+			continue;
+		}
+
 		if (!strcmp(name, "--smm")) {
+			o->smm_set = true;
 			val = take_value(val, argc, argv, &i);
 			if (!val)
 				return fail(err, errlen, "%s needs a value", name);
@@ -319,6 +403,10 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			o->dump_registers = true;
 		else if (!strcmp(a, "--reuse-vm"))
 			o->reuse_vm = true;
+		else if (!strcmp(a, "--qemu-reuse"))
+			o->qemu_reuse = true;
+		else if (!strcmp(a, "--event-stream"))
+			o->event_stream = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
@@ -339,6 +427,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		return fail(err, errlen, "--iterations and --duration exclude each other");
 	if (o->cmd == CMD_MKCONFIG && !o->out_path)
 		return fail(err, errlen, "mkconfig needs --out FILE");
+	if (o->cmd == CMD_QEMU && o->smm == SMM_AUTO)
+		o->smm = SMM_OFF;	/* QEMU's SMM needs a machine option: only on request */
 	if (o->cmd == CMD_INFO && (o->json_path || o->junit_path))
 		return fail(err, errlen, "info takes --json without a file");
 	return 0;

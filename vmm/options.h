@@ -26,9 +26,12 @@ enum hv_cmd {
 	CMD_RUN,
 	CMD_INFO,
 	CMD_MKCONFIG,	/* write the fw_cfg config file for booting the image elsewhere */
+	CMD_QEMU,	/* the same scenario with the host's QEMU as the VMM */
 	CMD_HELP,
 	CMD_VERSION,
 };
+
+#define OPT_MAX_QEMU_ARGS	64
 
 struct hv_opts {
 	enum hv_cmd cmd;
@@ -59,6 +62,16 @@ struct hv_opts {
 	unsigned int hammer_hz;
 	bool sync_aps_only;
 	int verbose;			/* -v count, -1 with -q */
+	unsigned int ipi_pattern;	/* enum ipi_pattern */
+	bool event_stream;		/* mkconfig: CFG_F_EVSTREAM */
+	/* the QEMU target */
+	const char *qemu;		/* --qemu: binary, default from PATH */
+	const char *machine;		/* pc or q35 */
+	const char *qemu_accel;		/* kvm, tcg or mshv */
+	const char *qemu_args[OPT_MAX_QEMU_ARGS];
+	unsigned int nqemu_args;
+	bool qemu_reuse;		/* one QEMU, system_reset between boots */
+	bool smm_set;			/* --smm was given */
 };
 
 #define OPT_DEFAULT_CPUS		4
@@ -69,5 +82,6 @@ void opts_init(struct hv_opts *o);
 /* Returns 0, or -1 with a one-line reason in err. */
 int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errlen);
 void opts_usage(FILE *f);
+const char *ipi_pattern_name(unsigned int p);
 
 #endif

@@ -66,7 +66,9 @@ static void caps_json(FILE *f, const struct accel_caps *c)
 		c->readonly_mem, c->smm, c->tsc_khz, c->nr_vcpus, c->max_vcpus);
 }
 
-static void host_json(FILE *f, const struct host_info *h)
+static void qemu_host_json(FILE *f, const struct qemu_host *q);
+
+static void host_json(FILE *f, const struct host_info *h, const struct qemu_host *q)
 {
 	fputs("{\"kernel\": ", f);
 	json_str(f, h->kernel);
@@ -86,7 +88,10 @@ static void host_json(FILE *f, const struct host_info *h)
 	json_str(f, h->kvm_ok ? "" : h->kvm_why);
 	fprintf(f, "}, \"mshv\": {\"available\": %s, \"reason\": ", h->mshv_ok ? "true" : "false");
 	json_str(f, h->mshv_ok ? "" : h->mshv_why);
-	fputs("}}}", f);
+	fputs("}}", f);
+	if (q)
+		qemu_host_json(f, q);
+	fputc('}', f);
 }
 
 void host_info_print(FILE *f, const struct host_info *h, bool json)
@@ -94,7 +99,7 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 	const struct accel_caps *c = &h->caps;
 
 	if (json) {
-		host_json(f, h);
+		host_json(f, h, NULL);
 		fputc('\n', f);
 		return;
 	}
@@ -126,6 +131,8 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 	s->seed = seed;
 	s->verdict = "pass";
 	s->sync_policy = "fixed";
+	s->target = "native";
+	s->ipi_pattern = "hvsmoke";
 	snprintf(s->sync_hammer, sizeof(s->sync_hammer), "off");
 	s->t_start_ns = now_ns();
 }
@@ -142,6 +149,17 @@ static void evidence_line(char *buf, size_t len, const struct boot_result *r, un
 	const struct vcpu_brief *b = &v->brief;
 	char sipi[8];
 
+	if (v->note[0] && (v->stuck || !b->valid)) {
+		snprintf(buf, len, "vcpu %u: reports=%u %s", i, r->log.online[i], v->note);
+		return;
+	}
+	if (v->note[0]) {
+		/* a target without mp_state and vCPU events (QEMU): what its dump has */
+		snprintf(buf, len, "vcpu %u: reports=%u cs:rip=%04x:%08llx cs_base=0x%llx smm=%s %s", i,
+			 r->log.online[i], b->cs, (unsigned long long)b->rip,
+			 (unsigned long long)b->cs_base, b->smm ? "1" : "0", v->note);
+		return;
+	}
 	if (v->stuck) {
 		snprintf(buf, len,
 			 "vcpu %u: still in the guest: exits=%llu at the deadline, %llu 10 ms later (io_exits=%llu)",
@@ -180,6 +198,7 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 	s->sweeps += r->hammer.sweeps;
 	s->hammer_ns += r->hammer.active_ns;
 	s->sync_timeouts += r->hammer.timeouts;
+	s->monitor_errors += r->hammer.errors;
 	s->legacy_inits += r->legacy_inits;
 	if (s->iterations_run == 1 && r->log.scan_done && r->log.scan_online == r->ncpus - 1)
 		/* for the bench: absolute, so an outside clock can compare it with a spawn */
@@ -191,6 +210,8 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 	}
 	if (r->completion >= 0 && r->boot_ns)
 		samples_add(&s->boot_us, r->boot_ns / 1000);
+	for (size_t k = 0; k < r->monitor_us.n; k++)
+		samples_add(&s->monitor_us, r->monitor_us.v[k]);
 	if (r->abort == ABORT_QUIT) {
 		s->quits++;
 		if (!r->stuck_threads)
@@ -212,6 +233,8 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 		fr = &s->failures[s->nfailures++];
 		fr->iteration = r->iteration;
 		fr->cls = r->cls;
+		fr->notes = r->notes ? xstrdup(r->notes) : NULL;
+		fr->registers = r->regdump ? xstrdup(r->regdump) : NULL;
 		snprintf(fr->detail, sizeof(fr->detail), "%s", r->detail);
 		for (i = 0; i < r->ncpus && used + 2 < sizeof(fr->evidence); i++) {
 			if (!r->vcpus[i].evidence)
@@ -228,6 +251,12 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 
 void summary_free(struct run_summary *s)
 {
+	for (size_t k = 0; k < s->nfailures; k++) {
+		free(s->failures[k].notes);
+		free(s->failures[k].registers);
+	}
+	free(s->monitor_us.v);
+	s->monitor_us.v = NULL;
 	free(s->boot_us.v);
 	free(s->quit_us.v);
 	free(s->failures);
@@ -279,8 +308,14 @@ uint32_t samples_percentile(const struct samples *s, double p)
 void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned)
 {
 	fprintf(f, "TAP version 13\n");
-	fprintf(f, "# hvsmoke accel=%s cpus=%u seed=%llu\n", s->accel, s->cpus,
+	fprintf(f, "# hvsmoke accel=%s cpus=%u seed=%llu", s->accel, s->cpus,
 		(unsigned long long)s->seed);
+	if (s->qemu)
+		fprintf(f, " target=qemu qemu=%s machine=%s ipi-pattern=%s", s->qemu->version,
+			s->qemu->machine, s->ipi_pattern);
+	else if (strcmp(s->ipi_pattern, "hvsmoke"))
+		fprintf(f, " ipi-pattern=%s", s->ipi_pattern);
+	fputc('\n', f);
 	if (iterations_planned)
 		fprintf(f, "1..%u\n", iterations_planned);
 	fflush(f);
@@ -363,6 +398,8 @@ void tap_boot(FILE *f, const struct boot_result *r)
 	}
 	if (r->regdump)
 		yaml_block(f, "registers", r->regdump);
+	if (r->notes)
+		yaml_block(f, "vmm", r->notes);
 	fprintf(f, "  ...\n");
 	fflush(f);
 }
@@ -375,10 +412,16 @@ void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 	for (int c = 1; c < FC_COUNT; c++)
 		if (s->class_count[c])
 			fprintf(f, ", %s=%u", fail_class_name((enum fail_class)c), s->class_count[c]);
-	if (s->sweeps)
+	if (s->sweeps && !s->qemu)
 		fprintf(f, "\n# sync hammer %s, policy %s: %llu syncs, %.0f sweeps/s",
 			s->sync_hammer, s->sync_policy, (unsigned long long)s->syncs,
 			sync_rate_hz(s));
+	if (s->monitor_us.n)
+		fprintf(f, "\n# monitor hammer: %zu commands answered, %.0f/s, latency_us p50=%u p99=%u max=%u",
+			s->monitor_us.n,
+			s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0,
+			samples_percentile(&s->monitor_us, 50), samples_percentile(&s->monitor_us, 99),
+			samples_percentile(&s->monitor_us, 100));
 	if (s->quit_us.n)
 		fprintf(f, "\n# %u quits (%zu on time): quit_latency_us p50=%u p99=%u max=%u",
 			s->quits, s->quit_us.n, samples_percentile(&s->quit_us, 50),
@@ -424,6 +467,8 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		fputs(",\n  \"skip_reason\": ", f);
 		json_str(f, s->skip_reason);
 	}
+	fprintf(f, ",\n  \"target\": \"%s\",\n  \"ipi_pattern\": \"%s\"", s->target,
+		s->ipi_pattern);
 	fprintf(f, ",\n  \"seed\": %llu,\n  \"accel\": ", (unsigned long long)s->seed);
 	json_str(f, s->accel);
 	fprintf(f, ",\n  \"cpus\": %u,\n  \"iterations_run\": %u,\n  \"passed\": %u,\n",
@@ -439,6 +484,14 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		json_str(f, s->failures[i].detail);
 		fputs(", \"evidence\": ", f);
 		json_str(f, s->failures[i].evidence);
+		if (s->failures[i].registers) {
+			fputs(", \"registers\": ", f);
+			json_str(f, s->failures[i].registers);
+		}
+		if (s->failures[i].notes) {
+			fputs(", \"vmm_evidence\": ", f);
+			json_str(f, s->failures[i].notes);
+		}
 		fputc('}', f);
 	}
 	fprintf(f, "%s],\n", s->nfailures ? "\n  " : "");
@@ -463,6 +516,14 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		s->quits, samples_percentile(&s->quit_us, 50), samples_percentile(&s->quit_us, 90),
 		samples_percentile(&s->quit_us, 99), samples_percentile(&s->quit_us, 100),
 		s->quit_us.n);
+	if (s->qemu)
+		fprintf(f, "  \"monitor\": {\"commands\": %zu, \"errors\": %llu, \"timeouts\": %llu, \"commands_per_s\": %.1f, \"latency_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu}},\n",
+			s->monitor_us.n, (unsigned long long)s->monitor_errors,
+			(unsigned long long)s->sync_timeouts,
+			s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0,
+			samples_percentile(&s->monitor_us, 50), samples_percentile(&s->monitor_us, 90),
+			samples_percentile(&s->monitor_us, 99), samples_percentile(&s->monitor_us, 100),
+			s->monitor_us.n);
 	if (s->first_failure_iteration)
 		fprintf(f, "  \"first_failure\": {\"iteration\": %u, \"seconds\": %.3f},\n",
 			s->first_failure_iteration, s->first_failure_s);
@@ -473,9 +534,24 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		(unsigned long long)s->first_all_online_ns);
 	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"boots_per_s\": %.1f,\n  \"host\": ", s->elapsed_s,
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
-	host_json(f, h);
+	host_json(f, h, s->qemu);
 	fputs("\n}\n", f);
 	return fclose(f) ? -1 : 0;
+}
+
+static void qemu_host_json(FILE *f, const struct qemu_host *q)
+{
+	fputs(", \"qemu\": {\"binary\": ", f);
+	json_str(f, q->binary);
+	fputs(", \"version\": ", f);
+	json_str(f, q->version);
+	fputs(", \"package\": ", f);
+	json_str(f, q->package);
+	fputs(", \"machine\": ", f);
+	json_str(f, q->machine);
+	fputs(", \"accel\": ", f);
+	json_str(f, q->accel);
+	fputc('}', f);
 }
 
 static void xml_str(FILE *f, const char *s)
@@ -541,6 +617,8 @@ int junit_write(const char *path, const struct run_summary *s)
 		xml_str(f, fr->detail);
 		fputs("\">", f);
 		xml_str(f, fr->evidence);
+		if (fr->notes)
+			xml_str(f, fr->notes);
 		fputs("</failure></testcase>\n", f);
 	}
 	fputs("</testsuite>\n", f);

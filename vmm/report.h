@@ -18,6 +18,17 @@ struct failure_rec {
 	enum fail_class cls;
 	char detail[256];
 	char evidence[1024];		/* one line per evidence vCPU, for JUnit */
+	char *notes;			/* the target's own evidence (QEMU threads, stderr), or NULL */
+	char *registers;		/* the evidence vCPUs' `info registers`, or NULL */
+};
+
+/* The QEMU a run drove (the QEMU target), for the host block. */
+struct qemu_host {
+	const char *binary;
+	const char *version;		/* from query-version */
+	const char *package;
+	const char *machine;
+	const char *accel;
 };
 
 struct host_info {
@@ -33,18 +44,13 @@ struct host_info {
 	char kvm_why[160], mshv_why[160];
 };
 
-/* A growable list of microsecond samples for percentiles. */
-struct samples {
-	uint32_t *v;
-	size_t n;
-	size_t cap;
-};
-
-void samples_add(struct samples *s, uint64_t us);
-/* Nearest-rank percentile, p in [0,100]; 0 with no samples. */
-uint32_t samples_percentile(const struct samples *s, double p);
+#include "samples.h"
 
 struct run_summary {
+	const char *target;		/* "native" or "qemu" */
+	const char *ipi_pattern;
+	const struct qemu_host *qemu;	/* the QEMU target's, else NULL */
+	struct samples monitor_us;	/* QEMU target: each answered monitor command */
 	const char *accel;
 	unsigned int cpus;
 	uint64_t seed;
@@ -71,6 +77,7 @@ struct run_summary {
 	uint64_t sweeps;
 	uint64_t hammer_ns;
 	uint64_t sync_timeouts;
+	uint64_t monitor_errors;	/* QEMU target: monitor commands answered with an error */
 	uint64_t legacy_inits;
 	uint64_t first_all_online_ns;	/* CLOCK_MONOTONIC when boot 1 had every AP online */
 	unsigned int first_failure_iteration;	/* 0: none */

@@ -4,11 +4,13 @@
 #define HVSMOKE_VERDICT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "accel.h"
 #include "devices/events.h"
 #include "hammer.h"
+#include "samples.h"
 
 enum fail_class {
 	FC_PASS,
@@ -35,6 +37,7 @@ struct vcpu_report {
 	bool stuck;			/* its thread never left the guest after the stop */
 	uint64_t exits_at_deadline;	/* when stuck: its exit count, and 10 ms later */
 	uint64_t exits_10ms_later;
+	char note[128];			/* a target's own evidence for this vCPU (QEMU: HLT, thread) */
 };
 
 struct boot_result {
@@ -70,6 +73,8 @@ struct boot_result {
 	int sync_error_vcpu;
 	int sync_last_error;		/* -errno */
 	char *regdump;			/* `info registers` of the dumped vCPUs, or NULL */
+	char *notes;			/* a target's own evidence (QEMU: threads, stderr), or NULL */
+	struct samples monitor_us;	/* the QEMU target's monitor command latencies */
 
 	enum fail_class cls;
 	char detail[256];

@@ -4,6 +4,7 @@
  * and turns each kind of bad input into -1 with a one-line reason.
  */
 #include "../../vmm/options.h"
+#include "../../vmm/protocol.h"
 #include "unit.h"
 
 #include <string.h>
@@ -107,6 +108,25 @@ static void test_bad(void)
 		ARGS("--quit-at", "soon"),
 		ARGS("--quit-deadline", "0"),
 		ARGS("--kick", "gentle"),
+		ARGS("--ipi-pattern", "linux"),
+		ARGS("--ipi-pattern"),
+		/* the native VMM's own options are usage errors for the QEMU target */
+		ARGS("qemu", "--accel", "kvm"),
+		ARGS("qemu", "--sync-policy", "legacy-smm"),
+		ARGS("qemu", "--kick", "legacy-signal"),
+		ARGS("qemu", "--reuse-vm"),
+		ARGS("qemu", "--qmp", "/tmp/q"),
+		ARGS("qemu", "--machine", "virt"),
+		ARGS("qemu", "--qemu-accel", "hvf"),
+		ARGS("qemu", "--qemu"),
+		ARGS("qemu", "--qemu", ""),
+		ARGS("qemu", "--qemu-arg"),
+		ARGS("qemu", "--qemu-reuse=1"),
+		/* and the QEMU target's for the native one */
+		ARGS("run", "--qemu", "/usr/bin/qemu-system-x86_64"),
+		ARGS("--qemu-reuse"),
+		ARGS("--machine", "q35"),
+		ARGS("mkconfig", "--out", "x", "--qemu-arg", "-S"),
 	};
 	struct hv_opts o;
 	char err[256];
@@ -119,9 +139,38 @@ static void test_bad(void)
 	}
 }
 
+static void test_qemu(void)
+{
+	struct hv_opts o;
+	char err[256];
+
+	TEST_ASSERT(parse(&o, err, ARGS("qemu")) == 0, "%s", err);
+	TEST_ASSERT(o.cmd == CMD_QEMU && !strcmp(o.qemu, "qemu-system-x86_64") &&
+		    !strcmp(o.machine, "pc") && !strcmp(o.qemu_accel, "kvm") && !o.qemu_reuse &&
+		    o.smm == SMM_OFF && o.ipi_pattern == IPI_HVSMOKE, "qemu defaults");
+	TEST_ASSERT(parse(&o, err, ARGS("qemu", "--qemu", "/opt/q", "--machine=q35", "--qemu-accel",
+					"tcg", "--qemu-arg", "-cpu", "--qemu-arg=max", "--qemu-reuse",
+					"--ipi-pattern", "mp-spec", "--sync-hammer", "max",
+					"--sync-targets", "aps", "--quit-at", "random", "--storm", "3",
+					"--smm", "on", "--firmware", "fw.bin")) == 0, "%s", err);
+	TEST_ASSERT(!strcmp(o.qemu, "/opt/q") && !strcmp(o.machine, "q35") &&
+		    !strcmp(o.qemu_accel, "tcg") && o.nqemu_args == 2 &&
+		    !strcmp(o.qemu_args[0], "-cpu") && !strcmp(o.qemu_args[1], "max") &&
+		    o.qemu_reuse && o.ipi_pattern == IPI_MPSPEC && o.sync_aps_only &&
+		    o.smm == SMM_ON && !strcmp(o.firmware, "fw.bin"), "qemu values");
+	TEST_ASSERT(parse(&o, err, ARGS("run", "--ipi-pattern", "seabios")) == 0 &&
+		    o.ipi_pattern == IPI_SEABIOS, "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "c", "--ipi-pattern", "mp-spec",
+					"--event-stream")) == 0 && o.event_stream, "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("qemu", "--reuse-vm")) == -1 &&
+		    strstr(err, "does not apply to 'qemu'"), "'%s'", err);
+	TEST_ASSERT(!strcmp(ipi_pattern_name(IPI_MPSPEC), "mp-spec"), "name");
+}
+
 int main(void)
 {
 	test_defaults();
+	test_qemu();
 	test_forms();
 	test_bad();
 	return unit_done("test_options");

@@ -208,6 +208,11 @@ int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64
 	return 0;
 }
 
+void ev_log_protocol_error(struct ev_log *log, const char *why)
+{
+	protocol_error(log, why);
+}
+
 void ev_log_bad_access(struct ev_log *log, unsigned int vcpu_id, unsigned int size, bool out)
 {
 	char why[128];

@@ -66,6 +66,8 @@ void ev_log_init(struct ev_log *log, unsigned int ncpus);
  * (a CPU may only report itself online). 0, or -1 if it broke the protocol.
  */
 int ev_log_record(struct ev_log *log, unsigned int vcpu_id, uint32_t raw, uint64_t ts_ns);
+/* Note a protocol violation found outside the event dword itself (a broken stream record). */
+void ev_log_protocol_error(struct ev_log *log, const char *why);
 /* Note a write to the event port that was not one dword. */
 void ev_log_bad_access(struct ev_log *log, unsigned int vcpu_id, unsigned int size, bool out);
 
