@@ -21,6 +21,10 @@ for n in ("1", "4", "64"):
     assert isinstance(d["ratio_to_floor"][n], (int, float)) and d["ratio_to_floor"][n] > 0, n
     if "qemu" not in d["skipped"]:
         assert d["speedup_vs_qemu_seabios"][n] > 0, n
+if "qemu" not in d["skipped"]:
+    for mode in ("fresh", "reuse"):
+        q = d["qemu_target"][mode]
+        assert q["boots_per_s"] > 0 and q["boots"] > 0 and q["commands_per_s"] > 0, mode
 assert d["boots_per_s"]["fresh"]["4"] > 0 and d["boots_per_s"]["fresh"]["64"] > 0
 assert d["boots_per_s"]["warm"]["4"] > 0
 assert d["quit_latency_us"]["p50"] > 0 and d["quit_latency_us"]["p99"] >= d["quit_latency_us"]["p50"]

@@ -75,3 +75,31 @@ setup() {
 	[ "$rc" -eq 0 ]
 	! grep -q ThreadSanitizer "$BATS_TEST_TMPDIR/err.txt"
 }
+
+@test "TSan: the QEMU target (monitor hammer thread, quits, reuse) has no race report" {
+	require_qemu
+	run --separate-stderr "$HV_TSAN" qemu --qemu-accel tcg --cpus 2 --iterations 10 \
+		--sync-hammer max --storm 10 --quit-at random -q
+	echo "$stderr" | head -40
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"ThreadSanitizer"* ]]
+	run --separate-stderr "$HV_TSAN" qemu --qemu-accel tcg --cpus 2 --iterations 10 \
+		--sync-hammer 500 --qemu-reuse -q
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"ThreadSanitizer"* ]]
+}
+
+@test "ASan: the QEMU target's boot, failure evidence and teardown leak nothing" {
+	require_qemu
+	export ASAN_OPTIONS="detect_leaks=1"
+	run --separate-stderr "$ROOT/build/hvsmoke-asan" qemu --qemu-accel tcg --cpus 3 \
+		--iterations 2 --sync-hammer max --firmware "$FW_NOSIPI" --boot-timeout 400
+	echo "$stderr" | head -40
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"AddressSanitizer"* && "$stderr" != *"LeakSanitizer"* ]]
+	FAKE_QEMU_MODE=ignore-quit run --separate-stderr "$ROOT/build/hvsmoke-asan" qemu \
+		--qemu "$ROOT/tests/fake_qemu.py" --cpus 2 --iterations 2 --quit-at 0 --quit-deadline 200
+	echo "$stderr" | head -40
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"AddressSanitizer"* && "$stderr" != *"LeakSanitizer"* ]]
+}

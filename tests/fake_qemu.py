@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""A stand-in for qemu-system-x86_64 that speaks just enough QMP for
+`hvsmoke qemu` and then misbehaves in one chosen way, so the tests can prove
+each failure path is caught and bounded. FAKE_QEMU_MODE picks the way:
+
+  ignore-quit   answers QMP but never quits and never boots (default)
+  mismatch      sends a passing event stream, then exits with status 3
+                instead of isa-debug-exit's 33
+  crash         sends the boot event, then kills itself with SIGKILL
+  no-greeting   connects every socket but never greets
+  refuse-accel  prints QEMU's accelerator error on stderr and exits 1
+  bad-args      prints a generic option error on stderr and exits 1
+
+It connects to the sockets named by -chardev socket,...,path=P as QEMU does.
+"""
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+
+MODE = os.environ.get("FAKE_QEMU_MODE", "ignore-quit")
+
+
+def arg_after(flag):
+    argv = sys.argv[1:]
+    return [argv[i + 1] for i, a in enumerate(argv) if a == flag and i + 1 < len(argv)]
+
+
+def chardevs():
+    """id -> path of every -chardev socket."""
+    out = {}
+    for spec in arg_after("-chardev"):
+        parts = dict(p.split("=", 1) for p in spec.split(",")[1:] if "=" in p)
+        out[parts["id"]] = parts["path"]
+    return out
+
+
+def role_of(chardev_id):
+    """Which socket is which, from the -mon/-device lines naming it."""
+    mons = [m for m in arg_after("-mon") if "chardev=" + chardev_id + "," in m + ","]
+    if mons:
+        return "qmp"
+    for d in arg_after("-device"):
+        if "chardev=" + chardev_id in d:
+            if "isa-debugcon" in d and "0xed" in d:
+                return "events"
+            if "isa-debugcon" in d:
+                return "console"
+            return "serial"
+    return "other"
+
+
+def main():
+    if MODE == "refuse-accel":
+        sys.stderr.write("qemu-system-x86_64: -accel kvm: failed to initialize kvm: "
+                         "No such file or directory\n")
+        return 1
+    if MODE == "bad-args":
+        sys.stderr.write("qemu-system-x86_64: -frobnicate: invalid option\n")
+        return 1
+    smp = int((arg_after("-smp") or ["1"])[0])
+    socks = {"qmp": []}
+    for cid, path in chardevs().items():
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        role = role_of(cid)
+        if role == "qmp":
+            socks["qmp"].append(s)
+        else:
+            socks[role] = s
+    if MODE == "no-greeting":
+        time.sleep(3600)
+        return 0
+    greeting = {"QMP": {"version": {"qemu": {"major": 0, "minor": 0, "micro": 1},
+                                    "package": "fake"}, "capabilities": []}}
+    for s in socks["qmp"]:
+        s.sendall((json.dumps(greeting) + "\r\n").encode())
+    bufs = {s: b"" for s in socks["qmp"]}
+    running = False
+    while True:
+        import select
+        r, _, _ = select.select(socks["qmp"], [], [], 1.0)
+        for s in r:
+            data = s.recv(65536)
+            if not data:
+                return 0
+            bufs[s] += data
+            while b"\n" in bufs[s]:
+                line, bufs[s] = bufs[s].split(b"\n", 1)
+                if not line.strip():
+                    continue
+                msg = json.loads(line)
+                cmd, mid = msg.get("execute"), msg.get("id")
+                ret = {}
+                if cmd == "query-version":
+                    ret = greeting["QMP"]["version"]
+                elif cmd == "query-cpus-fast":
+                    ret = [{"cpu-index": i, "thread-id": os.getpid()} for i in range(smp)]
+                elif cmd == "query-status":
+                    ret = {"status": "running" if running else "paused", "running": running}
+                elif cmd == "human-monitor-command":
+                    ret = "".join("CPU#%d\r\nEAX=00000000\r\nEIP=0000fff0 EFL=00000002 "
+                                  "[-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
+                                  "CS =f000 ffff0000 0000ffff 00009b00\r\n" % i
+                                  for i in range(smp))
+                elif cmd == "quit" and MODE == "ignore-quit":
+                    continue  # the bug under test: the reply and the exit never come
+                s.sendall((json.dumps({"return": ret, "id": mid}) + "\r\n").encode())
+                if cmd == "cont":
+                    running = True
+                    if MODE == "mismatch":
+                        ev = socks["events"]
+                        events = [0x01 | (smp << 16)] + \
+                            [0x02 | (i << 8) | (i << 16) for i in range(1, smp)] + \
+                            [0x03 | ((smp - 1) << 16)]
+                        for e in events:
+                            writer = (e >> 8) & 0xff
+                            ev.sendall(struct.pack("<BBI", 0xa5, writer, e))
+                        ev.sendall(struct.pack("<BBI", 0xd0, 0, 0x10))
+                        time.sleep(0.05)
+                        return 3
+                    if MODE == "crash":
+                        socks["events"].sendall(struct.pack("<BBI", 0xa5, 0, 0x01 | (smp << 16)))
+                        time.sleep(0.05)
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
