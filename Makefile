@@ -12,7 +12,7 @@ FW_INCS := $(wildcard guestfw/include/*.inc)
 FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
 FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
 
-.PHONY: all fw deps run check clean testfw bench
+.PHONY: all fw deps run check clean testfw bench fuzz fuzz-deps
 all: fw
 
 # tool:package pairs; `make deps` installs what is missing (apt, as root) or
@@ -123,7 +123,52 @@ run: all
 check: all testfw $(B)/hvsmoke-tsan $(B)/hvsmoke-asan $(B)/floor
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	tests/run-bats.sh tests/
+
+# ---- fuzzing (libFuzzer, clang) --------------------------------------------
+# `make fuzz` runs each target for FUZZ_SECONDS on its corpus (new inputs it
+# finds go to $(B)/fuzz/NAME.corpus and a crashing input to $(B)/fuzz/NAME-crash-*,
+# never into the tree); check runs them briefly.
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 10
+FUZZ_CC ?= clang
+FUZZ_FLAGS := $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_NAMES := evstream qemu_regs qmpc
+fuzz_srcs_evstream := vmm/qemu/evstream.c vmm/devices/events.c
+fuzz_srcs_qemu_regs := vmm/qemu/regs.c
+fuzz_srcs_qmpc := vmm/qemu/qmpc.c vmm/util.c
+
+$(B)/fuzz/%: tests/fuzz/fuzz_%.c $(wildcard vmm/*.h vmm/*/*.h) $(wildcard vmm/qemu/*.c vmm/devices/events.c vmm/util.c)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(fuzz_srcs_$*) -ljansson
+
+# check's fuzz step: clang's libFuzzer, installed (as root) or its step skips with the reason
+fuzz-deps:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "deps: installing clang libclang-rt-14-dev (libFuzzer)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null || true; \
+		fi; \
+	fi
+
+fuzz: fuzz-deps
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || \
+	    ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}' | \
+	      $(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - >/dev/null 2>&1; then \
+		echo "fuzz: SKIP: $(FUZZ_CC) with libFuzzer is not installed (apt-get install clang libclang-rt-14-dev)"; \
+		exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory $(addprefix $(B)/fuzz/,$(FUZZ_NAMES)) || exit 1; \
+	for t in $(FUZZ_NAMES); do \
+		mkdir -p $(B)/fuzz/$$t.corpus; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+			-artifact_prefix=$(B)/fuzz/$$t- \
+			-print_final_stats=1 $(B)/fuzz/$$t.corpus tests/fuzz/corpus/$$t \
+			> $(B)/fuzz/$$t.log 2>&1 || { tail -40 $(B)/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(B)/fuzz/$$t.log | sed "s/^/fuzz: $$t: /"; \
+	done
 
 # bench: QEMU and SeaBIOS are its peers; installed (as root) or their rows skip
 bench: all $(B)/floor

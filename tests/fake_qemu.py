@@ -5,13 +5,22 @@
 each failure path is caught and bounded. FAKE_QEMU_MODE picks the way:
 
   ignore-quit   answers QMP but never quits and never boots (default)
+  pass          sends a passing event stream, exits 33 as isa-debug-exit would
   mismatch      sends a passing event stream, then exits with status 3
                 instead of isa-debug-exit's 33
   crash         sends the boot event, then kills itself with SIGKILL
+  crash-on-quit never boots; on `quit` it dies by SIGSEGV instead of exiting
+  slow-evidence sends an ap-missing stream, takes 1.5 s to answer
+                `info registers -a`, waits for the COM1 ack, exits 35
+  close-events  closes its event socket at `cont` and otherwise waits
+  noisy         after `cont` writes 1 MiB to stderr, then passes
   no-greeting   connects every socket but never greets
   refuse-accel  prints QEMU's accelerator error on stderr and exits 1
   bad-args      prints a generic option error on stderr and exits 1
 
+FAKE_QEMU_DIE_AT=N with FAKE_QEMU_STATE=FILE: the Nth start (counted in FILE)
+connects only its first socket and exits 1, as a QEMU dying while it starts.
+FAKE_QEMU_PROG names the program in error lines (QEMU prefixes its own name).
 It connects to the sockets named by -chardev socket,...,path=P as QEMU does.
 """
 import json
@@ -54,13 +63,48 @@ def role_of(chardev_id):
     return "other"
 
 
+PROG = os.environ.get("FAKE_QEMU_PROG", "qemu-system-x86_64")
+
+
+def rec(kind, writer, value):
+    return struct.pack("<BBI", kind, writer, value)
+
+
+def pass_stream(smp):
+    events = [0x01 | (smp << 16)] + [0x02 | (i << 8) | ((i - 1) << 16) for i in range(1, smp)] + \
+        [0x03 | ((smp - 1) << 16)]
+    return b"".join(rec(0xa5, (e >> 8) & 0xff if (e & 0xff) == 0x02 else 0, e)
+                    for e in events) + rec(0xd0, 0, 0x10)
+
+
+def missing_stream(smp):
+    events = [0x01 | (smp << 16), 0x03] + [0x05 | (i << 8) for i in range(1, smp)]
+    return b"".join(rec(0xa5, 0, e) for e in events) + rec(0xd0, 0, 0x11)
+
+
+def start_number():
+    path = os.environ.get("FAKE_QEMU_STATE")
+    if not path:
+        return 0
+    n = int(open(path).read() or "0") + 1 if os.path.exists(path) else 1
+    open(path, "w").write(str(n))
+    return n
+
+
 def main():
     if MODE == "refuse-accel":
-        sys.stderr.write("qemu-system-x86_64: -accel kvm: failed to initialize kvm: "
+        sys.stderr.write(PROG + ": -accel kvm: failed to initialize kvm: "
                          "No such file or directory\n")
         return 1
     if MODE == "bad-args":
-        sys.stderr.write("qemu-system-x86_64: -frobnicate: invalid option\n")
+        sys.stderr.write(PROG + ": -frobnicate: invalid option\n")
+        return 1
+    n = start_number()
+    if n and n == int(os.environ.get("FAKE_QEMU_DIE_AT", "0")):
+        cid, path = next(iter(chardevs().items()))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        sys.stderr.write(PROG + ": dying while starting (start %d)\n" % n)
         return 1
     smp = int((arg_after("-smp") or ["1"])[0])
     socks = {"qmp": []}
@@ -83,8 +127,14 @@ def main():
     running = False
     while True:
         import select
-        r, _, _ = select.select(socks["qmp"], [], [], 1.0)
+        watch = socks["qmp"] + ([socks["serial"]] if MODE == "slow-evidence" else [])
+        r, _, _ = select.select(watch, [], [], 1.0)
+        if MODE == "slow-evidence" and socks["serial"] in r:
+            if socks["serial"].recv(1):
+                return 35  # the ack came: exit as isa-debug-exit would for 0x11
         for s in r:
+            if s not in bufs:
+                continue
             data = s.recv(65536)
             if not data:
                 return 0
@@ -103,26 +153,31 @@ def main():
                 elif cmd == "query-status":
                     ret = {"status": "running" if running else "paused", "running": running}
                 elif cmd == "human-monitor-command":
+                    if MODE == "slow-evidence" and "-a" in msg["arguments"]["command-line"]:
+                        time.sleep(1.5)
                     ret = "".join("CPU#%d\r\nEAX=00000000\r\nEIP=0000fff0 EFL=00000002 "
                                   "[-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
                                   "CS =f000 ffff0000 0000ffff 00009b00\r\n" % i
                                   for i in range(smp))
                 elif cmd == "quit" and MODE == "ignore-quit":
                     continue  # the bug under test: the reply and the exit never come
+                elif cmd == "quit" and MODE == "crash-on-quit":
+                    os.kill(os.getpid(), signal.SIGSEGV)
                 s.sendall((json.dumps({"return": ret, "id": mid}) + "\r\n").encode())
                 if cmd == "cont":
                     running = True
-                    if MODE == "mismatch":
-                        ev = socks["events"]
-                        events = [0x01 | (smp << 16)] + \
-                            [0x02 | (i << 8) | (i << 16) for i in range(1, smp)] + \
-                            [0x03 | ((smp - 1) << 16)]
-                        for e in events:
-                            writer = (e >> 8) & 0xff
-                            ev.sendall(struct.pack("<BBI", 0xa5, writer, e))
-                        ev.sendall(struct.pack("<BBI", 0xd0, 0, 0x10))
+                    if MODE in ("mismatch", "pass", "noisy"):
+                        if MODE == "noisy":
+                            for _ in range(1024):
+                                sys.stderr.write(PROG + ": warning: " + "x" * 1000 + "\n")
+                            sys.stderr.flush()
+                        socks["events"].sendall(pass_stream(smp))
                         time.sleep(0.05)
-                        return 3
+                        return 3 if MODE == "mismatch" else 33
+                    if MODE == "slow-evidence":
+                        socks["events"].sendall(missing_stream(smp))
+                    if MODE == "close-events":
+                        socks["events"].close()
                     if MODE == "crash":
                         socks["events"].sendall(struct.pack("<BBI", 0xa5, 0, 0x01 | (smp << 16)))
                         time.sleep(0.05)

@@ -64,6 +64,46 @@ every_failure_has_evidence() {
 	[[ "$output" == *"QEMU refused to start: qemu-system-x86_64: -frobnicate: invalid option"* ]]
 }
 
+@test "qemu: an option error from a QEMU binary named kvm is still a usage error, not a skip" {
+	FAKE_QEMU_MODE=bad-args FAKE_QEMU_PROG=kvm run -2 "$HV" qemu --qemu "$FAKE"
+	[[ "$output" == *"QEMU refused to start: kvm: -frobnicate: invalid option"* ]]
+}
+
+@test "qemu: a QEMU that dies while starting costs that boot only, not the ones after it" {
+	FAKE_QEMU_MODE=pass FAKE_QEMU_DIE_AT=3 FAKE_QEMU_STATE="$BATS_TEST_TMPDIR/n" \
+		run -1 "$HV" qemu --qemu "$FAKE" --cpus 2 --iterations 5 --json "$J"
+	# start 1 is boot 1's (made before the plan), so start 3 is boot 3
+	[[ "$output" == *"not ok 3 - boot 3: vmm-error"* ]]
+	[[ "$output" == *"QEMU did not start"* ]]
+	[ "$(json_get "$J" passed)" -eq 4 ]
+}
+
+@test "qemu: a QEMU that fills its stderr pipe mid-boot is still heard (no false timeout)" {
+	FAKE_QEMU_MODE=noisy run -0 "$HV" qemu --qemu "$FAKE" --cpus 2 --iterations 2 --boot-timeout 2000
+}
+
+@test "qemu: evidence that takes longer than the stop bound does not turn ap-missing into quit-timeout" {
+	FAKE_QEMU_MODE=slow-evidence run -1 "$HV" qemu --qemu "$FAKE" --cpus 2 --iterations 1 --json "$J"
+	[ "$(json_get "$J" classes.ap-missing)" -eq 1 ]
+	[ "$(json_get "$J" classes.quit-timeout)" -eq 0 ]
+}
+
+@test "qemu: a QEMU that crashes on quit is vmm-error, not a passing quit" {
+	FAKE_QEMU_MODE=crash-on-quit run -1 "$HV" qemu --qemu "$FAKE" --cpus 2 --iterations 1 --quit-at 0
+	[[ "$output" == *"QEMU was killed by signal 11 (Segmentation fault) after the quit"* ]]
+}
+
+@test "qemu: a closed event socket does not make the boot loop spin until the deadline" {
+	# hvsmoke's own CPU time over a 2 s boot that ends at its deadline
+	FAKE_QEMU_MODE=close-events run python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f" % (u.ru_utime + u.ru_stime))' "$HV" qemu --qemu "$FAKE" --cpus 2 --iterations 1 --boot-timeout 2000
+	echo "cpu seconds: $output"
+	python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 1.0 else 1)" "$output"
+}
+
 @test "qemu: a --qemu that is not QEMU (no QMP greeting in time) is a usage error, bounded" {
 	SECONDS=0
 	FAKE_QEMU_MODE=no-greeting HVSMOKE_QEMU_GREETING_MS=1000 run -2 "$HV" qemu --qemu "$FAKE"
@@ -87,6 +127,17 @@ every_failure_has_evidence() {
 	[ "$(json_get "$J" monitor.latency_us.p99)" -ge "$(json_get "$J" monitor.latency_us.p50)" ]
 	grep -q 'testcase classname="hvsmoke.qemu-tcg.cpus4" name="boot 20"' "$BATS_TEST_TMPDIR/r.xml"
 	[[ "$output" == *"# monitor hammer: "*" commands answered"* ]]
+}
+
+@test "qemu TCG: --sync-hammer HZ paces its sweeps at HZ" {
+	run "$HV" qemu --qemu-accel tcg --cpus 2 --iterations 3 --storm 1000 --boot-timeout 5000 \
+		--sync-hammer 20 --json "$J"
+	[ "$status" -eq 0 ]
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+rate = d["sync_rate_hz"]
+print("sweeps/s", rate)
+sys.exit(0 if 5 <= rate <= 30 else 1)' "$J"
 }
 
 @test "qemu TCG: every IPI pattern boots N=4 and N=1 under the APs-only hammer" {

@@ -388,7 +388,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		control_attach(bp->ctl, group, plat, bp->iteration);
 
 	/* The hammer is up before any vCPU thread, so it covers the earliest boot. */
-	hp.seed = bp->seed ^ 0x5bd1e995ull;
+	hp.seed = bp->seed ^ HAMMER_SEED_SALT;
 	if (hammer__start(&hammer, group, &hp))
 		snprintf(r->setup_error, sizeof(r->setup_error), "cannot start the sync hammer");
 

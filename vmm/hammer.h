@@ -26,6 +26,9 @@ struct hammer_params {
 	uint64_t seed;		/* picks the phase and the sweep order */
 };
 
+/* A boot's hammer seed is the boot's seed ^ this: a seed replays the same phase. */
+#define HAMMER_SEED_SALT	0x5bd1e995ull
+
 /* Bound on one sync request; a vCPU thread that misses it is counted. */
 #define HAMMER_REQUEST_TIMEOUT_MS	100
 

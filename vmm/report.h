@@ -12,6 +12,7 @@
 #include "verdict.h"
 
 #define REPORT_MAX_FAILURES	1000	/* kept for the summaries; the rest are only counted */
+#define REPORT_MAX_MONITOR_SAMPLES	(1u << 20)	/* 4 MiB, however long the run */
 
 struct failure_rec {
 	unsigned int iteration;
@@ -50,7 +51,10 @@ struct run_summary {
 	const char *target;		/* "native" or "qemu" */
 	const char *ipi_pattern;
 	const struct qemu_host *qemu;	/* the QEMU target's, else NULL */
-	struct samples monitor_us;	/* QEMU target: each answered monitor command */
+	struct samples monitor_us;	/* QEMU target: answered monitor commands' latencies, a
+					 * uniform sample of at most REPORT_MAX_MONITOR_SAMPLES */
+	uint64_t monitor_seen;		/* latencies offered to that sample */
+	uint64_t monitor_rng;
 	const char *accel;
 	unsigned int cpus;
 	uint64_t seed;

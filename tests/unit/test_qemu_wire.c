@@ -16,6 +16,7 @@
 
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static size_t put_rec(uint8_t *p, uint8_t kind, uint8_t writer, uint32_t v)
@@ -194,12 +195,68 @@ static void test_qmpc(void)
 	json_decref(ret);
 	ret = qmpc_command(&c, "cont", NULL, now_ns() + 1000000000ull, err, sizeof(err));
 	TEST_ASSERT(!ret && strstr(err, "malformed"), "'%s'", err);
+	/* ... and stays broken: no command waits on it again */
+	{
+		uint64_t t0 = now_ns();
+
+		peer_write(sv[1], "{\"return\": {}, \"id\": 7}\n");
+		ret = qmpc_command(&c, "cont", NULL, now_ns() + 5000000000ull, err, sizeof(err));
+		TEST_ASSERT(!ret && strstr(err, "malformed") && c.eof && c.broken &&
+			    now_ns() - t0 < 1000000000ull, "'%s'", err);
+		TEST_ASSERT(qmpc_pump(&c) == -1, "pump on a broken connection");
+	}
 
 	/* the peer gone */
 	close(sv[1]);
 	ret = qmpc_command(&c, "cont", NULL, now_ns() + 1000000000ull, err, sizeof(err));
 	TEST_ASSERT(!ret, "reply from a closed peer");
 	qmpc_close(&c);
+}
+
+/* Many blank lines and events before the reply: parsed in one pass, within the deadline. */
+static void test_qmpc_bulk(void)
+{
+	struct qmpc c;
+	int sv[2];
+	char err[256];
+	json_t *ret, *ev;
+	unsigned int i, events = 0;
+	static char bulk[200000];
+	size_t n = 0;
+
+	TEST_ASSERT(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
+	qmpc_init(&c, sv[0]);
+	for (i = 0; i < 1000; i++)
+		n += (size_t)snprintf(bulk + n, sizeof(bulk) - n, "\r\n{\"event\": \"E%u\"}\n", i);
+	memset(bulk + n, '\n', 100000);
+	n += 100000;
+	n += (size_t)snprintf(bulk + n, sizeof(bulk) - n, "{\"return\": 42, \"id\": 1}\n");
+	/* the writer must not block on a full socket: send from a child */
+	if (fork() == 0) {
+		size_t off = 0;
+
+		close(sv[0]);
+		while (off < n) {
+			ssize_t w = write(sv[1], bulk + off, n - off);
+
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	ret = qmpc_command(&c, "x", NULL, now_ns() + 5000000000ull, err, sizeof(err));
+	TEST_ASSERT(ret && json_integer_value(ret) == 42, "%s", err);
+	json_decref(ret);
+	while ((ev = qmpc_event_pop(&c))) {
+		events++;
+		json_decref(ev);
+	}
+	TEST_ASSERT(events == QMPC_MAX_EVENTS && c.events_dropped == 1000 - QMPC_MAX_EVENTS,
+		    "events %u dropped %u", events, c.events_dropped);
+	qmpc_close(&c);
+	wait(NULL);
 }
 
 static void test_exit_status(void)
@@ -214,6 +271,7 @@ int main(void)
 	test_stream_garbage();
 	test_regs();
 	test_qmpc();
+	test_qmpc_bulk();
 	test_exit_status();
 	return unit_done("test_qemu_wire");
 }

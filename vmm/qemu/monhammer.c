@@ -6,34 +6,21 @@
  */
 #include "monhammer.h"
 #include "../util.h"
+#include "../vcpu.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static void abs_time(struct timespec *ts, uint64_t delay_ns)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += (time_t)(delay_ns / 1000000000ull);
-	ts->tv_nsec += (long)(delay_ns % 1000000000ull);
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 /* Sleep up to delay_ns; false if told to stop meanwhile. */
 static bool nap(struct mon_hammer *h, uint64_t delay_ns)
 {
-	struct timespec ts;
+	uint64_t deadline = now_ns() + delay_ns;
 
-	abs_time(&ts, delay_ns);
 	pthread_mutex_lock(&h->lock);
-	while (!atomic_load(&h->stop))
-		if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) == ETIMEDOUT)
-			break;
+	while (!atomic_load(&h->stop) && now_ns() < deadline)
+		timed_wait_until(&h->cond, &h->lock, deadline);
 	pthread_mutex_unlock(&h->lock);
 	return !atomic_load(&h->stop);
 }
@@ -116,7 +103,7 @@ int mon_hammer_start(struct mon_hammer *h, struct qmpc *qmp, const struct hammer
 	if (p->mode == HAMMER_OFF || (p->aps_only && ncpus < 2))
 		return 0;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cond, NULL);
+	cond_init_monotonic(&h->cond);	/* nap() counts on CLOCK_MONOTONIC */
 	err = pthread_create(&h->thread, NULL, mon_hammer_thread, h);
 	if (err) {
 		pthread_cond_destroy(&h->cond);

@@ -50,6 +50,7 @@ struct qemu_proc {
 	bool exited;
 	int wstatus;
 	uint64_t t_exit_ns;
+	bool errfd_eof;
 	unsigned int boots;		/* boots run in this process */
 };
 
@@ -66,17 +67,33 @@ static struct qemu_target *to_qemu(struct boot_target *bt)
 	return (struct qemu_target *)bt;
 }
 
+/* SIGINT/SIGTERM/SIGHUP: the boot in progress quits, then the run ends. */
+static bool take_signal(struct qemu_target *t)
+{
+	struct signalfd_siginfo si;
+
+	if (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		pr_info("signal %u: quitting the QEMU boot in progress", si.ssi_signo);
+		t->quit = true;
+		return true;
+	}
+	return false;
+}
+
 /* ---- stderr ---------------------------------------------------------------- */
 
-/* Keep the tail of what QEMU printed; never blocks. */
-static void drain_stderr(struct qemu_proc *q)
+/*
+ * Keep the tail of what QEMU prints, read as it comes: a full pipe would
+ * block QEMU in write() with its global lock held. Never blocks; true at EOF.
+ */
+static bool drain_stderr(struct qemu_proc *q)
 {
 	const size_t keep = sizeof(q->err) - 1;
 	char buf[1024];
 	ssize_t n;
 
 	if (q->errfd < 0)
-		return;
+		return true;
 	while ((n = read(q->errfd, buf, sizeof(buf))) > 0) {
 		size_t k = (size_t)n;
 
@@ -90,12 +107,13 @@ static void drain_stderr(struct qemu_proc *q)
 		q->errlen += k;
 		q->err[q->errlen] = '\0';
 	}
+	return n == 0;
 }
 
 /* The last non-empty line QEMU wrote to stderr, or "". */
 static void last_err_line(struct qemu_proc *q, char *out, size_t len)
 {
-	size_t end = q->errlen, start;
+	size_t end, start;
 
 	drain_stderr(q);
 	end = q->errlen;
@@ -138,7 +156,8 @@ static bool wait_exit(struct qemu_proc *q, uint64_t deadline_ns)
 
 		if (now >= deadline_ns)
 			return false;
-		poll(&pfd, 1, (int)((deadline_ns - now) / 1000000 + 1));
+		/* without a pidfd (spawn failed to get one), look again every 10 ms */
+		poll(&pfd, 1, q->pidfd < 0 ? 10 : (int)((deadline_ns - now) / 1000000 + 1));
 	}
 	return true;
 }
@@ -160,6 +179,11 @@ static void proc_free(struct qemu_proc *q)
 	if (!q)
 		return;
 	kill_and_reap(q);
+	/* the QMP fds belong to their clients once connect_up got that far */
+	if (q->ctl.fd < 0 && q->fd[QS_QMP] >= 0)
+		close(q->fd[QS_QMP]);
+	if (q->mon.fd < 0 && q->fd[QS_MON] >= 0)
+		close(q->fd[QS_MON]);
 	qmpc_close(&q->ctl);
 	qmpc_close(&q->mon);
 	for (i = 0; i < QS_COUNT; i++)
@@ -184,6 +208,20 @@ static void describe_status(int st, char *out, size_t len)
 		snprintf(out, len, "ended with wait status 0x%x", st);
 }
 
+/*
+ * Connections a QEMU made but never got accepted (it died while starting)
+ * would be the next QEMU's; close them. The listeners are non-blocking.
+ */
+static void drain_listeners(struct qemu_target *t)
+{
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < QS_COUNT; i++)
+		while (t->lsock[i] >= 0 && (fd = accept4(t->lsock[i], NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(fd);
+}
+
 static void argv_push(const char **argv, unsigned int *n, unsigned int cap, const char *s)
 {
 	if (*n + 1 < cap)
@@ -202,6 +240,7 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 	unsigned int n = 0, i, cap = sizeof(argv) / sizeof(argv[0]);
 	int errpipe[2], execpipe[2], child_errno = 0;
 	struct qemu_proc *q;
+	pid_t parent;
 	ssize_t got;
 
 	snprintf(smp, sizeof(smp), "%u", p->cpus);
@@ -261,10 +300,17 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 		argv_push(argv, &n, cap, p->extra[i]);
 	argv[n] = NULL;
 
-	if (pipe2(errpipe, O_CLOEXEC) || pipe2(execpipe, O_CLOEXEC)) {
+	if (pipe2(errpipe, O_CLOEXEC)) {
 		snprintf(err, len, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	if (pipe2(execpipe, O_CLOEXEC)) {
+		snprintf(err, len, "pipe: %s", strerror(errno));
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return -1;
+	}
+	drain_listeners(t);
 	q = xzalloc(sizeof(*q));
 	q->pidfd = -1;
 	q->errfd = -1;
@@ -272,6 +318,7 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 		q->fd[i] = -1;
 	q->ctl.fd = q->mon.fd = -1;
 	fflush(NULL);
+	parent = getpid();
 	q->pid = fork();
 	if (q->pid < 0) {
 		snprintf(err, len, "fork: %s", strerror(errno));
@@ -286,8 +333,10 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 		int null = open("/dev/null", O_RDONLY);
 		sigset_t none;
 
-		/* dies with hvsmoke, whatever kills hvsmoke */
+		/* dies with hvsmoke, whatever kills hvsmoke (even before this line) */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		setpgid(0, 0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -298,9 +347,10 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 			execv(p->binary, (char *const *)argv);
 		else
 			execvp(p->binary, (char *const *)argv);
+		/* the parent tells "no such binary" (a skip) from QEMU's own failures by this */
 		child_errno = errno;
 		if (write(execpipe[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(127);
+			_exit(127);	/* nothing else to do; the parent sees a plain exit */
 		_exit(127);
 	}
 	setpgid(q->pid, q->pid);	/* both sides: no window where a kill misses it */
@@ -338,7 +388,7 @@ static int connect_up(struct qemu_target *t, struct qemu_proc *q, uint64_t deadl
 
 	*early_exit = false;
 	while (accepted < want) {
-		struct pollfd pfd[QS_COUNT + 1];
+		struct pollfd pfd[QS_COUNT + 3];
 		int map[QS_COUNT], np = 0, ms, ready;
 		uint64_t now = now_ns();
 
@@ -351,14 +401,23 @@ static int connect_up(struct qemu_target *t, struct qemu_proc *q, uint64_t deadl
 		}
 		pfd[np].fd = q->pidfd;
 		pfd[np].events = POLLIN;
+		pfd[np + 1].fd = q->errfd_eof ? -1 : q->errfd;
+		pfd[np + 1].events = POLLIN;
+		/* a signal now is taken now; the boot then quits as soon as it runs */
+		pfd[np + 2].fd = t->sigfd;
+		pfd[np + 2].events = POLLIN;
 		if (now >= deadline_ns)
 			goto timeout;
 		ms = (int)((deadline_ns - now) / 1000000 + 1);
-		ready = poll(pfd, (nfds_t)np + 1, ms);
+		ready = poll(pfd, (nfds_t)np + 3, ms);
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready <= 0)
 			goto timeout;
+		if (pfd[np + 1].revents && drain_stderr(q))
+			q->errfd_eof = true;
+		if (pfd[np + 2].revents)
+			take_signal(t);
 		if (pfd[np].revents && reap(q))
 			goto exited;
 		for (i = 0; i < (unsigned int)np; i++) {
@@ -471,7 +530,11 @@ static int start_qemu(struct qemu_target *t, char *err, size_t len, bool *early_
 
 /* ---- evidence ---------------------------------------------------------------- */
 
-struct notes;
+struct notes {
+	char *buf;
+	size_t len, cap;
+};
+
 static void note_add(struct notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* query-cpus-fast while QEMU still runs, one line per vCPU, into the notes. */
@@ -515,11 +578,6 @@ static char *registers_all(struct qemu_proc *q, char *err, size_t len)
 	json_decref(ret);
 	return text;
 }
-
-struct notes {
-	char *buf;
-	size_t len, cap;
-};
 
 static void note_add(struct notes *n, const char *fmt, ...)
 {
@@ -674,7 +732,8 @@ static void setup_error(struct boot_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void console_copy(int fd)
+/* Copy the guest's console to stderr; true at EOF. */
+static bool console_copy(int fd)
 {
 	char buf[4096];
 	ssize_t n;
@@ -682,6 +741,7 @@ static void console_copy(int fd)
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
 			break;
+	return n == 0;
 }
 
 /* Read the event stream that is there now; -1 at EOF. */
@@ -695,17 +755,6 @@ static int events_read(struct qemu_proc *q, struct evstream *es, struct ev_log *
 	return n == 0 ? -1 : 0;
 }
 
-static bool take_signal(struct qemu_target *t)
-{
-	struct signalfd_siginfo si;
-
-	if (read(t->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		pr_info("signal %u: quitting the QEMU boot in progress", si.ssi_signo);
-		t->quit = true;
-		return true;
-	}
-	return false;
-}
 
 /* Put a kept QEMU back to a paused reset for the next boot. 0 or -1 with err. */
 static int reset_for_boot(struct qemu_target *t, struct qemu_proc *q, struct evstream *es,
@@ -726,41 +775,281 @@ static int reset_for_boot(struct qemu_target *t, struct qemu_proc *q, struct evs
 	return 0;
 }
 
+/* One boot in flight: what the wait loop, the evidence and the judgement share. */
+struct qboot {
+	struct qemu_target *t;
+	struct qemu_proc *q;
+	struct boot_result *r;
+	struct evstream es;
+	struct notes notes;
+	char *dump;			/* `info registers -a`, read while QEMU still ran */
+	uint64_t t_start;		/* `cont` answered */
+	uint64_t deadline;		/* boot_timeout + storm after t_start */
+	uint64_t quit_at;		/* --quit-at, absolute; UINT64_MAX: never */
+	uint64_t t_quit;		/* the quit was sent; 0: none */
+	uint64_t stop_by;		/* after the completion: QEMU must be gone by then */
+	bool completed, acked;
+	bool stuck;			/* quit or isa-debug-exit did not end QEMU */
+	bool killed;			/* hvsmoke killed QEMU: its exit status says nothing */
+	bool events_eof, console_eof, ctl_eof, err_eof;
+};
+
+static void send_quit(struct qboot *b)
+{
+	b->r->abort = ABORT_QUIT;
+	b->t_quit = now_ns();
+	b->r->quit_after_ns = b->t_quit - b->t_start;
+	if (qmpc_send(&b->q->ctl, "quit", NULL))
+		note_add(&b->notes, "QMP quit could not be sent\n");
+}
+
+/* The completion record is in: evidence for a failing code, the ack, the stop bound. */
+static bool on_completion(struct qboot *b)
+{
+	struct qemu_proc *q = b->q;
+	char err[256];
+
+	b->completed = true;
+	if (b->es.completion != DONE_PASS) {
+		/* the firmware waits on COM1, so every CPU is still as the failure left it */
+		cpus_fast(q, &b->notes);
+		b->dump = registers_all(q, err, sizeof(err));
+		if (!b->dump)
+			note_add(&b->notes, "info registers -a: %s\n", err);
+		/* only a failing exit waits for it: a stale byte would cut the next wait short */
+		b->acked = send(q->fd[QS_ACK], "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1;
+	}
+	if (b->t->p.reuse)
+		return true;	/* the firmware halts; the QEMU is kept */
+	/* isa-debug-exit ends QEMU at the completion port, which follows the ack */
+	b->stop_by = now_ns() + QEMU_STOP_MS * 1000000ull;
+	return false;
+}
+
+/*
+ * Wait for the boot to end: QEMU gone, the completion (kept QEMU), a quit
+ * that QEMU honoured, or a deadline. Every fd that reaches its end is taken
+ * out of the poll set, so a closed socket cannot spin this loop.
+ */
+static void wait_boot(struct qboot *b)
+{
+	struct qemu_target *t = b->t;
+	struct qemu_proc *q = b->q;
+
+	for (;;) {
+		struct pollfd pfd[6] = {
+			{ .fd = b->events_eof ? -1 : q->fd[QS_EVENTS], .events = POLLIN },
+			{ .fd = b->console_eof ? -1 : q->fd[QS_CONSOLE], .events = POLLIN },
+			{ .fd = b->ctl_eof ? -1 : q->ctl.fd, .events = POLLIN },
+			{ .fd = q->pidfd, .events = POLLIN },
+			{ .fd = t->sigfd, .events = POLLIN },
+			{ .fd = b->err_eof || q->errfd_eof ? -1 : q->errfd, .events = POLLIN },
+		};
+		uint64_t now = now_ns(), until;
+
+		if (t->quit && !b->t_quit)
+			send_quit(b);	/* a signal that came while QEMU was starting */
+		if (b->t_quit)
+			until = b->t_quit + (uint64_t)t->p.quit_deadline_ms * 1000000ull;
+		else if (b->stop_by)
+			until = b->stop_by;
+		else
+			until = b->deadline < b->quit_at ? b->deadline : b->quit_at;
+		if (now >= until) {
+			/* what is already in the socket counts before any deadline does */
+			if (!b->events_eof && events_read(q, &b->es, &b->r->log))
+				b->events_eof = true;
+			if (b->es.completion >= 0 && !b->completed) {
+				if (on_completion(b))
+					return;
+				continue;
+			}
+			if (b->t_quit || b->stop_by) {
+				b->stuck = true;
+				return;
+			}
+			if (now >= b->quit_at) {
+				b->r->quit_internal = true;
+				send_quit(b);
+				continue;
+			}
+			b->r->timed_out = true;
+			return;
+		}
+		if (poll(pfd, 6, (int)((until - now) / 1000000 + 1)) < 0 && errno != EINTR)
+			return;
+		if (pfd[5].revents && drain_stderr(q))
+			b->err_eof = true;
+		if (pfd[1].revents && console_copy(q->fd[QS_CONSOLE]))
+			b->console_eof = true;
+		if (pfd[0].revents && events_read(q, &b->es, &b->r->log))
+			b->events_eof = true;
+		if (pfd[2].revents && qmpc_pump(&q->ctl))
+			b->ctl_eof = true;	/* its events (SHUTDOWN, RESET) are queued */
+		if (pfd[3].revents && reap(q)) {
+			/* what it wrote before it exited is still in the sockets */
+			events_read(q, &b->es, &b->r->log);
+			if (q->fd[QS_CONSOLE] >= 0)
+				console_copy(q->fd[QS_CONSOLE]);
+			return;
+		}
+		if (pfd[4].revents && take_signal(t) && !b->t_quit)
+			send_quit(b);
+		if (b->es.completion >= 0 && !b->completed && on_completion(b))
+			return;
+	}
+}
+
+/* QEMU overstayed a deadline: what it was doing, whether QMP answers; then kill it. */
+static void overstay_evidence(struct qboot *b, bool *alive)
+{
+	struct qemu_proc *q = b->q;
+	char err[256];
+	json_t *ret;
+
+	if (b->stuck) {
+		struct timespec ts = { .tv_nsec = 10000000 };
+
+		sample_threads(b->t, q, &b->notes, "at the deadline", alive);
+		nanosleep(&ts, NULL);
+		sample_threads(b->t, q, &b->notes, "10 ms later", NULL);
+	}
+	ret = qmpc_command(&q->ctl, "query-status", NULL, now_ns() + QEMU_PROBE_MS * 1000000ull,
+			   err, sizeof(err));
+	note_add(&b->notes, "QMP %s\n", ret ? "still answers (query-status)" : err);
+	json_decref(ret);
+	if (!b->dump && !b->t_quit && ret) {
+		cpus_fast(q, &b->notes);
+		b->dump = registers_all(q, err, sizeof(err));
+	}
+	kill_and_reap(q);
+	b->killed = true;
+	note_add(&b->notes, "QEMU killed by hvsmoke (SIGKILL to its process group) after that\n");
+}
+
+/* The QMP events QEMU sent on the control connection, for the reports. */
+static void note_events(struct qboot *b)
+{
+	json_t *ev;
+
+	qmpc_pump(&b->q->ctl);
+	while ((ev = qmpc_event_pop(&b->q->ctl))) {
+		json_t *data = json_object_get(ev, "data");
+		const char *reason = json_string_value(json_object_get(data, "reason"));
+
+		note_add(&b->notes, "QMP event %s%s%s\n",
+			 json_string_value(json_object_get(ev, "event")) ?: "?",
+			 reason ? " reason=" : "", reason ?: "");
+		json_decref(ev);
+	}
+}
+
+/* How QEMU ended, checked against what the firmware and hvsmoke said. */
+static void judge_exit(struct qboot *b)
+{
+	struct qemu_proc *q = b->q;
+	struct boot_result *r = b->r;
+	int c = b->es.completion;
+	char how[96], line[256];
+
+	describe_status(q->wstatus, how, sizeof(how));
+	note_add(&b->notes, "QEMU %s\n", how);
+	if (b->killed)
+		return;		/* our own SIGKILL */
+	last_err_line(q, line, sizeof(line));
+	if (b->t_quit) {
+		/* a quit must end QEMU cleanly (or by the completion port it raced) */
+		if ((WIFEXITED(q->wstatus) && WEXITSTATUS(q->wstatus) == 0) ||
+		    (c >= 0 && WIFEXITED(q->wstatus) &&
+		     WEXITSTATUS(q->wstatus) == qemu_expected_status(c)))
+			return;
+		setup_error(r, "QEMU %s after the quit%s%s", how, line[0] ? ": " : "", line);
+		return;
+	}
+	if (c < 0 && !r->timed_out) {
+		if (r->setup_error[0]) {
+			char first[sizeof(r->setup_error)];
+
+			snprintf(first, sizeof(first), "%s", r->setup_error);
+			setup_error(r, "%s (QEMU %s%s%s)", first, how, line[0] ? ": " : "", line);
+		} else {
+			setup_error(r, "QEMU %s before the firmware's completion%s%s", how,
+				    line[0] ? ": " : "", line);
+		}
+		return;
+	}
+	if (c >= 0 && !b->t->p.reuse &&
+	    (!WIFEXITED(q->wstatus) || WEXITSTATUS(q->wstatus) != qemu_expected_status(c)))
+		setup_error(r, "QEMU %s but the firmware's completion record says 0x%02x (isa-debug-exit would give %d)",
+			    how, c, qemu_expected_status(c));
+}
+
+/* The stuck vCPUs: those whose QEMU threads were still there at the deadline. */
+static void mark_stuck(struct qboot *b, const bool *alive)
+{
+	struct boot_result *r = b->r;
+	const pid_t *tid = b->q->cpu_tid;
+	unsigned int i;
+
+	r->stuck_threads = 0;
+	for (i = 0; i < r->ncpus; i++) {
+		if (alive && !alive[i] && tid && tid[i])
+			continue;	/* this vCPU thread was gone at the deadline */
+		r->vcpus[i].stuck = true;
+		r->vcpus[i].evidence = true;
+		snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note),
+			 "QEMU thread %d still there at the deadline (see threads)", tid ? tid[i] : 0);
+		r->stuck_threads++;
+	}
+	if (!r->stuck_threads)
+		r->stuck_threads = 1;	/* the process itself */
+	if (!b->t_quit)
+		note_add(&b->notes, "QEMU was still running %u ms after the firmware's completion write to isa-debug-exit\n",
+			 QEMU_STOP_MS);
+}
+
+/* Control characters in QEMU's words must not break a YAML block or a JSON string. */
+static void sanitize(char *s)
+{
+	for (; s && *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
+		    (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 static bool qemu_boot(struct boot_target *bt, const struct boot_spec *spec, struct boot_result *r)
 {
 	struct qemu_target *t = to_qemu(bt);
 	const struct qemu_params *p = &t->p;
 	struct hammer_params hp = p->hammer;
+	struct qboot b = { .t = t, .r = r, .quit_at = UINT64_MAX };
+	char err[512];
+	bool early = false, *alive = NULL;
 	struct qemu_proc *q;
-	struct evstream es;
-	struct notes notes = { 0 };
-	char err[512], how[96];
-	char *dump = NULL;
-	uint64_t t_start = 0, deadline, quit_at, t_quit = 0, stop_by = 0;
-	bool early = false, completed = false, acked = false, stuck = false;
-	bool *alive = NULL;
 	json_t *ret;
 	unsigned int i;
 
 	boot_result_reset(r, spec->iteration, spec->seed, p->smm);
-	evstream_init(&es);
+	evstream_init(&b.es);
 
 	if (!t->proc && start_qemu(t, err, sizeof(err), &early)) {
 		setup_error(r, "QEMU did not start: %s", err);
 		verdict_classify(r);
 		return true;
 	}
-	q = t->proc;
-	if (q->boots && reset_for_boot(t, q, &es, &r->log, err, sizeof(err))) {
+	q = b.q = t->proc;
+	if (q->boots && reset_for_boot(t, q, &b.es, &r->log, err, sizeof(err))) {
 		setup_error(r, "system_reset: %s", err);
+		/* if it went away, its status and stderr say why */
+		wait_exit(q, now_ns() + QEMU_STOP_MS * 1000000ull);
 		goto end;
 	}
 	ev_log_init(&r->log, p->cpus);
-	evstream_init(&es);
+	evstream_init(&b.es);
 	q->boots++;
 
 	/* the hammer is up before the first instruction, as a monitor that never stops */
-	hp.seed = spec->seed ^ 0x5bd1e995ull;
+	hp.seed = spec->seed ^ HAMMER_SEED_SALT;
 	if (mon_hammer_start(&t->hammer, &q->mon, &hp, p->cpus))
 		setup_error(r, "cannot start the monitor hammer");
 	ret = r->setup_error[0] ? NULL :
@@ -768,109 +1057,22 @@ static bool qemu_boot(struct boot_target *bt, const struct boot_spec *spec, stru
 			   sizeof(err));
 	if (!ret) {
 		if (!r->setup_error[0])
-			setup_error(r, "%s", err);
+			setup_error(r, "cont: %s", err);
+		wait_exit(q, now_ns() + QEMU_STOP_MS * 1000000ull);
 		goto stop_hammer;
 	}
 	json_decref(ret);
-	t_start = now_ns();
-	deadline = t_start + ((uint64_t)p->boot_timeout_ms + p->storm_ms) * 1000000ull;
-	quit_at = spec->quit_at_ms >= 0 ? t_start + (uint64_t)spec->quit_at_ms * 1000000ull :
-		  UINT64_MAX;
+	b.t_start = now_ns();
+	b.deadline = b.t_start + ((uint64_t)p->boot_timeout_ms + p->storm_ms) * 1000000ull;
+	if (spec->quit_at_ms >= 0)
+		b.quit_at = b.t_start + (uint64_t)spec->quit_at_ms * 1000000ull;
 
-	for (;;) {
-		struct pollfd pfd[5] = {
-			{ .fd = q->fd[QS_EVENTS], .events = POLLIN },
-			{ .fd = q->fd[QS_CONSOLE], .events = POLLIN },
-			{ .fd = q->ctl.fd, .events = POLLIN },
-			{ .fd = q->pidfd, .events = POLLIN },
-			{ .fd = t->sigfd, .events = POLLIN },
-		};
-		uint64_t now = now_ns(), until;
-
-		if (t_quit)
-			until = t_quit + (uint64_t)p->quit_deadline_ms * 1000000ull;
-		else if (stop_by)
-			until = stop_by;
-		else
-			until = deadline < quit_at ? deadline : quit_at;
-		if (q->exited)
-			break;
-		if (now >= until) {
-			if (t_quit || stop_by) {
-				stuck = true;	/* quit (or isa-debug-exit) did not end QEMU */
-				break;
-			}
-			if (now >= quit_at) {
-				r->quit_internal = true;
-				goto send_quit;
-			}
-			r->timed_out = true;
-			break;
-		}
-		if (poll(pfd, 5, (int)((until - now) / 1000000 + 1)) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents)
-			console_copy(q->fd[QS_CONSOLE]);
-		if (pfd[0].revents && events_read(q, &es, &r->log))
-			pfd[0].fd = -1;
-		if (pfd[2].revents)
-			qmpc_pump(&q->ctl);	/* events (SHUTDOWN, RESET) only queue here */
-		if (pfd[3].revents && reap(q)) {
-			/* what it wrote before it exited is still in the socket */
-			events_read(q, &es, &r->log);
-			if (q->fd[QS_CONSOLE] >= 0)
-				console_copy(q->fd[QS_CONSOLE]);
-			break;
-		}
-		if (pfd[4].revents && take_signal(t) && !t_quit)
-			goto send_quit;
-		if (es.completion >= 0 && !completed) {
-			completed = true;
-			if (es.completion != DONE_PASS) {
-				/* the firmware waits on COM1 so the state is still there */
-				cpus_fast(q, &notes);
-				dump = registers_all(q, err, sizeof(err));
-				if (!dump)
-					note_add(&notes, "info registers -a: %s\n", err);
-			}
-			/* only a failing exit waits for it (a stale byte would cut the next wait short) */
-			if (es.completion != DONE_PASS &&
-			    send(q->fd[QS_ACK], "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
-				acked = true;
-			if (p->reuse)
-				break;
-			stop_by = es.t_completion_ns + QEMU_STOP_MS * 1000000ull;
-		}
-		continue;
-send_quit:
-		r->abort = ABORT_QUIT;
-		t_quit = now_ns();
-		r->quit_after_ns = t_quit - t_start;
-		if (qmpc_send(&q->ctl, "quit", NULL))
-			note_add(&notes, "QMP quit could not be sent\n");
-	}
-
-	if (r->timed_out || stuck) {
-		/* while QEMU still runs: what its threads do, and whether QMP answers */
+	wait_boot(&b);
+	if (r->timed_out || b.stuck) {
 		alive = xzalloc(p->cpus * sizeof(*alive));
-		if (stuck) {
-			struct timespec ts = { .tv_nsec = 10000000 };
-
-			sample_threads(t, q, &notes, "at the deadline", alive);
-			nanosleep(&ts, NULL);
-			sample_threads(t, q, &notes, "10 ms later", NULL);
-		}
-		ret = qmpc_command(&q->ctl, "query-status", NULL, now_ns() + 100000000ull, err,
-				   sizeof(err));
-		note_add(&notes, "QMP %s\n", ret ? "still answers (query-status)" : err);
-		json_decref(ret);
-		if (!dump && !t_quit && ret) {
-			cpus_fast(q, &notes);
-			dump = registers_all(q, err, sizeof(err));
-		}
-		kill_and_reap(q);
+		overstay_evidence(&b, alive);
 	}
-	events_read(q, &es, &r->log);
+	events_read(q, &b.es, &r->log);
 
 stop_hammer:
 	mon_hammer_stop(&t->hammer);
@@ -878,74 +1080,41 @@ stop_hammer:
 	for (i = 0; i < t->hammer.latency_us.n; i++)
 		samples_add(&r->monitor_us, t->hammer.latency_us.v[i]);
 	if (t->hammer.last_error[0] && (t->hammer.stats.errors || t->hammer.stats.timeouts))
-		note_add(&notes, "monitor hammer: %llu error(s), %llu timeout(s); last: %s\n",
+		note_add(&b.notes, "monitor hammer: %llu error(s), %llu timeout(s); last: %s\n",
 			 (unsigned long long)t->hammer.stats.errors,
 			 (unsigned long long)t->hammer.stats.timeouts, t->hammer.last_error);
 
 end:
-	evstream_finish(&es, &r->log);
-	r->completion = es.completion;
-	if (es.completion >= 0 && t_start)
-		r->boot_ns = es.t_completion_ns - t_start;
-	if (r->log.t_last_online_ns && t_start)
-		r->online_ns = r->log.t_last_online_ns - t_start;
-
-	if (stuck) {
-		r->stuck_threads = 0;
-		for (i = 0; i < p->cpus; i++) {
-			if (alive && !alive[i] && q->cpu_tid && q->cpu_tid[i])
-				continue;	/* this vCPU thread was gone at the deadline */
-			r->vcpus[i].stuck = true;
-			r->vcpus[i].evidence = true;
-			snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note),
-				 "QEMU thread %d still there at the deadline (see threads)",
-				 q->cpu_tid ? q->cpu_tid[i] : 0);
-			r->stuck_threads++;
-		}
-		if (!r->stuck_threads)
-			r->stuck_threads = 1;	/* the process itself */
-		if (!t_quit)
-			note_add(&notes, "QEMU was still running %u ms after the firmware's completion write to isa-debug-exit\n",
-				 QEMU_STOP_MS);
-	} else if (t_quit && q->exited) {
-		r->quit_latency_ns = q->t_exit_ns - t_quit;
-	}
-
-	if (q->exited && !stuck) {
-		drain_stderr(q);
-		describe_status(q->wstatus, how, sizeof(how));
-		if (t_quit) {
-			/* a quit ends QEMU however it likes; the firmware's say is only what it sent */
-		} else if (es.completion < 0 && !r->timed_out && !r->setup_error[0]) {
-			char line[256];
-
-			last_err_line(q, line, sizeof(line));
-			setup_error(r, "QEMU %s before the firmware's completion%s%s", how,
-				 line[0] ? ": " : "", line);
-		} else if (es.completion >= 0 && !p->reuse &&
-			   (!WIFEXITED(q->wstatus) ||
-			    WEXITSTATUS(q->wstatus) != qemu_expected_status(es.completion))) {
-			setup_error(r, "QEMU %s but the firmware's completion record says 0x%02x (isa-debug-exit would give %d)",
-				 how, es.completion, qemu_expected_status(es.completion));
-		}
-		note_add(&notes, "QEMU %s\n", how);
-	}
-	if (es.completion >= 0 && es.completion != DONE_PASS && !acked)
-		note_add(&notes, "the firmware's failing exit was not acknowledged on COM1\n");
-	if (q->errlen) {
-		drain_stderr(q);
-		note_add(&notes, "QEMU stderr (tail):\n%s%s", q->err,
+	evstream_finish(&b.es, &r->log);
+	r->completion = b.es.completion;
+	if (b.es.completion >= 0 && b.t_start)
+		r->boot_ns = b.es.t_completion_ns - b.t_start;
+	if (r->log.t_last_online_ns && b.t_start)
+		r->online_ns = r->log.t_last_online_ns - b.t_start;
+	if (b.stuck)
+		mark_stuck(&b, alive);
+	else if (b.t_quit && q->exited)
+		r->quit_latency_ns = q->t_exit_ns - b.t_quit;
+	note_events(&b);
+	if (q->exited)
+		judge_exit(&b);
+	if (b.es.completion >= 0 && b.es.completion != DONE_PASS && !b.acked)
+		note_add(&b.notes, "the firmware's failing exit was not acknowledged on COM1\n");
+	drain_stderr(q);
+	if (q->errlen)
+		note_add(&b.notes, "QEMU stderr (tail):\n%s%s", q->err,
 			 q->err[q->errlen - 1] == '\n' ? "" : "\n");
-	}
 
 	verdict_classify(r);
-	apply_registers(r, dump, q);
-	free(dump);
+	apply_registers(r, b.dump, q);
+	sanitize(b.notes.buf);
+	sanitize(r->regdump);
+	free(b.dump);
 	free(alive);
-	r->notes = notes.buf;
+	r->notes = b.notes.buf;
 
 	/* a kept QEMU must be alive and at a completion to be reset for the next boot */
-	if (!p->reuse || q->exited || stuck || r->timed_out || es.completion < 0 ||
+	if (!p->reuse || q->exited || b.stuck || r->timed_out || b.es.completion < 0 ||
 	    r->setup_error[0]) {
 		proc_free(q);
 		t->proc = NULL;
@@ -963,6 +1132,7 @@ static bool qemu_quitting(struct boot_target *bt)
 	return t->quit;
 }
 
+/* Nothing asks a QEMU boot to run again from outside: there is no request to take. */
 static void qemu_take_reset(struct boot_target *bt)
 {
 }
@@ -985,7 +1155,7 @@ static int write_private(const char *path, const void *data, size_t len)
 static int listen_at(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		return -1;
@@ -1030,17 +1200,32 @@ void qemu_target_close(struct qemu_target *t)
 		live_target = NULL;
 }
 
-/* Decide skip (QEMU refuses this accelerator or machine) against a usage error. */
-static bool refuses_accel(const char *line, const char *accel)
+/*
+ * Skip (QEMU cannot run this accelerator or machine here) or usage error
+ * (QEMU rejected its command line)? QEMU prefixes its name and the option to
+ * every error ("qemu-system-x86_64: -accel kvm: ..."), and a binary may well be
+ * called kvm, so only the text after the prefixes is matched, and only
+ * against the refusals QEMU prints for an accelerator it cannot use.
+ */
+static bool refuses_accel(const char *line)
 {
-	static const char *const words[] = { "accelerator", "hypervisor", "kvm", "KVM", "mshv",
-					     "MSHV", "SMM", "not supported", "unsupported", NULL };
+	static const char *const phrases[] = {
+		"failed to initialize",		/* -accel kvm|mshv|...: failed to initialize kvm */
+		"Could not access KVM",
+		"invalid accelerator",
+		"accelerator", "not supported by this hypervisor",	/* q35,smm=on on KVM without SMM */
+		"does not support", "No accelerator found", NULL,
+	};
+	const char *msg = line;
 	unsigned int i;
 
-	if (strstr(line, accel))
-		return true;
-	for (i = 0; words[i]; i++)
-		if (strstr(line, words[i]))
+	/* "prog: -opt value: message": drop "prog: " and "-opt value: " */
+	if (strstr(msg, ": "))
+		msg = strstr(msg, ": ") + 2;
+	if (*msg == '-' && strstr(msg, ": "))
+		msg = strstr(msg, ": ") + 2;
+	for (i = 0; phrases[i]; i++)
+		if (strstr(msg, phrases[i]))
 			return true;
 	return false;
 }
@@ -1108,9 +1293,12 @@ int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *e
 			return HV_EXIT_USAGE;
 		}
 	}
+	/* a closed terminal ends the run the same orderly way (no QEMU or file left) */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	t->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->sigfd < 0) {
 		snprintf(err, len, "signalfd: %s", strerror(errno));
@@ -1124,7 +1312,7 @@ int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *e
 		return HV_EXIT_SKIP;
 	}
 	if (ret) {
-		ret = early && refuses_accel(err, p->accel) ? HV_EXIT_SKIP : HV_EXIT_USAGE;
+		ret = early && refuses_accel(err) ? HV_EXIT_SKIP : HV_EXIT_USAGE;
 		if (ret == HV_EXIT_USAGE && early) {
 			char line[384];
 

@@ -21,6 +21,7 @@
 #define QEMU_EVIDENCE_MS	2000	/* info registers -a and query-cpus-fast after a failure */
 #define QEMU_STOP_MS		1000	/* completion -> process gone; system_reset's commands */
 #define QEMU_KILL_MS		5000	/* SIGKILL -> reaped */
+#define QEMU_PROBE_MS		100	/* does QMP still answer, when QEMU overstays a deadline */
 #define QEMU_RAM_MB_STR		"32"	/* the firmware needs < 1 MiB; SMRAM included */
 
 struct qemu_params {

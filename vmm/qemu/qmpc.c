@@ -67,18 +67,37 @@ static int write_all(struct qmpc *c, const char *p, size_t n, uint64_t deadline_
 	return 0;
 }
 
-/* One read of what is there; -1 on EOF or error, 0 otherwise. */
+#define QMPC_BUF_KEEP	(128u << 10)	/* the buffer shrinks back to this after a big message */
+
+/* One read of what is there; -1 on EOF, error or a message too long, 0 otherwise. */
 static int read_some(struct qmpc *c)
 {
 	ssize_t got;
 
+	if (c->eof)
+		return -1;
+	/* parsed bytes go first, once per read: no copying per message */
+	if (c->off) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->scanned -= c->off;
+		c->off = 0;
+	}
+	if (c->cap > QMPC_BUF_KEEP && c->len < QMPC_BUF_KEEP / 2) {
+		c->buf = realloc(c->buf, QMPC_BUF_KEEP);
+		if (!c->buf)
+			die(HV_EXIT_USAGE, "out of memory");
+		c->cap = QMPC_BUF_KEEP;
+	}
 	if (c->cap - c->len < 65536) {
-		size_t ncap = c->cap ? c->cap * 2 : 131072;
+		size_t ncap = c->cap ? c->cap * 2 : QMPC_BUF_KEEP;
 
 		if (ncap > QMPC_MAX_MESSAGE + 65536)
 			ncap = QMPC_MAX_MESSAGE + 65536;
-		if (ncap - c->len < 4096)
-			return -1;	/* a message longer than we accept */
+		if (ncap - c->len < 4096) {
+			c->broken = c->eof = true;	/* a message longer than we accept */
+			return -1;
+		}
 		c->buf = realloc(c->buf, ncap);
 		if (!c->buf)
 			die(HV_EXIT_USAGE, "out of memory");
@@ -96,36 +115,40 @@ static int read_some(struct qmpc *c)
 }
 
 /*
- * The next complete message, or NULL (*broken set when the stream cannot be
- * parsed any more).
+ * The next complete message, or NULL: none yet, or the stream cannot be
+ * parsed any more (then c->broken and c->eof are set).
  */
-static json_t *next_message(struct qmpc *c, bool *broken)
+static json_t *next_message(struct qmpc *c)
 {
-	for (;;) {
-		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+	while (!c->broken) {
+		char *nl = c->len > c->scanned ?
+			   memchr(c->buf + c->scanned, '\n', c->len - c->scanned) : NULL;
+		char *line;
 		size_t n;
 		json_t *msg;
 		json_error_t jerr;
-		bool blank;
 
 		if (!nl) {
-			*broken = c->len > QMPC_MAX_MESSAGE;
+			c->scanned = c->len;
+			if (c->len - c->off > QMPC_MAX_MESSAGE)
+				c->broken = c->eof = true;
 			return NULL;
 		}
-		n = (size_t)(nl - c->buf);
-		blank = !n || (n == 1 && c->buf[0] == '\r');
-		msg = blank ? NULL : json_loadb(c->buf, n, 0, &jerr);
-		memmove(c->buf, nl + 1, c->len - n - 1);
-		c->len -= n + 1;
-		if (blank)
-			continue;
+		line = c->buf + c->off;
+		n = (size_t)(nl - line);
+		c->off += n + 1;
+		c->scanned = c->off;
+		if (!n || (n == 1 && line[0] == '\r'))
+			continue;	/* blank line */
+		msg = json_loadb(line, n, 0, &jerr);
 		if (!msg || !json_is_object(msg)) {
 			json_decref(msg);
-			*broken = true;
+			c->broken = c->eof = true;
 			return NULL;
 		}
 		return msg;
 	}
+	return NULL;
 }
 
 static void queue_event(struct qmpc *c, json_t *msg)
@@ -159,8 +182,7 @@ static json_t *wait_message(struct qmpc *c, uint64_t want_id, uint64_t deadline_
 			    char *err, size_t len)
 {
 	for (;;) {
-		bool broken = false;
-		json_t *msg = next_message(c, &broken);
+		json_t *msg = now_ns() < deadline_ns ? next_message(c) : NULL;
 
 		if (msg) {
 			json_t *id;
@@ -177,7 +199,7 @@ static json_t *wait_message(struct qmpc *c, uint64_t want_id, uint64_t deadline_
 			}
 			return msg;
 		}
-		if (broken) {
+		if (c->broken) {
 			snprintf(err, len, "QMP: malformed or oversized message from QEMU");
 			return NULL;
 		}
@@ -197,28 +219,22 @@ static json_t *wait_message(struct qmpc *c, uint64_t want_id, uint64_t deadline_
 				return NULL;
 			}
 		}
-		if (read_some(c) && !c->eof) {
-			snprintf(err, len, "QMP: message from QEMU longer than %u bytes",
-				 QMPC_MAX_MESSAGE);
-			return NULL;
-		}
+		read_some(c);	/* its failures are in c->eof / c->broken, seen above */
 	}
 }
 
 int qmpc_pump(struct qmpc *c)
 {
-	bool broken = false;
 	json_t *msg;
 
-	if (read_some(c))
-		return -1;
-	while ((msg = next_message(c, &broken))) {
+	read_some(c);
+	while ((msg = next_message(c))) {
 		if (json_object_get(msg, "event"))
 			queue_event(c, msg);
 		else
 			json_decref(msg);	/* a reply nobody waits for (quit) */
 	}
-	return broken ? -1 : 0;
+	return c->eof ? -1 : 0;
 }
 
 static int send_command(struct qmpc *c, const char *cmd, json_t *args, uint64_t id,
@@ -255,8 +271,15 @@ json_t *qmpc_command(struct qmpc *c, const char *cmd, json_t *args, uint64_t dea
 {
 	uint64_t id = c->next_id++;
 	json_t *msg, *ret, *e;
-	int rc = send_command(c, cmd, args, id, deadline_ns);
+	int rc;
 
+	if (c->eof) {
+		json_decref(args);
+		snprintf(err, len, "QMP %s: %s", cmd, c->broken ?
+			 "the connection sent malformed or oversized data" : "connection closed by QEMU");
+		return NULL;
+	}
+	rc = send_command(c, cmd, args, id, deadline_ns);
 	if (rc) {
 		snprintf(err, len, "QMP %s: cannot send: %s", cmd,
 			 rc == -ETIMEDOUT ? "QEMU does not read" : strerror(-rc));

@@ -18,13 +18,15 @@
 
 struct qmpc {
 	int fd;
-	char *buf;		/* received bytes not yet parsed */
-	size_t len, cap;
+	char *buf;		/* received bytes; [off, len) not yet parsed */
+	size_t off, len, cap;
+	size_t scanned;		/* [off, scanned) is known to hold no newline */
 	json_t *events[QMPC_MAX_EVENTS];
 	unsigned int nevents;
 	unsigned int events_dropped;
 	uint64_t next_id;
-	bool eof;
+	bool eof;		/* the peer is gone, or sent what cannot be parsed: sticky */
+	bool broken;		/* ... the latter */
 };
 
 void qmpc_init(struct qmpc *c, int fd);
