@@ -125,6 +125,15 @@ static void last_err_line(struct qemu_proc *q, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(end - start), q->err + start);
 }
 
+/* Control characters in QEMU's words must not break a YAML block or a JSON string. */
+static void sanitize(char *s)
+{
+	for (; s && *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
+		    (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 /* ---- the process ------------------------------------------------------------- */
 
 static int pidfd_open_(pid_t pid)
@@ -330,7 +339,7 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 		return -1;
 	}
 	if (q->pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		sigset_t none;
 
 		/* dies with hvsmoke, whatever kills hvsmoke (even before this line) */
@@ -438,7 +447,7 @@ static int connect_up(struct qemu_target *t, struct qemu_proc *q, uint64_t deadl
 	if (q->fd[QS_CONSOLE] >= 0)
 		fcntl(q->fd[QS_CONSOLE], F_SETFL, O_NONBLOCK);
 	if (qmpc_attach(&q->ctl, deadline_ns, err, len) || qmpc_attach(&q->mon, deadline_ns, err, len)) {
-		if (wait_exit(q, now_ns() + 100000000ull))
+		if (wait_exit(q, now_ns() + QEMU_PROBE_MS * 1000000ull))
 			goto exited;
 		if (strstr(err, "in time"))
 			goto timeout;
@@ -499,6 +508,7 @@ static void read_version(struct qemu_target *t, struct qemu_proc *q)
 		 (long long)json_integer_value(json_object_get(v, "micro")));
 	snprintf(t->info.package, sizeof(t->info.package), "%s",
 		 json_string_value(json_object_get(ret, "package")) ?: "");
+	sanitize(t->info.package);
 	json_decref(ret);
 }
 
@@ -536,6 +546,29 @@ struct notes {
 };
 
 static void note_add(struct notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note_add(struct notes *n, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+
+	for (;;) {
+		va_start(ap, fmt);
+		need = vsnprintf(n->buf ? n->buf + n->len : NULL, n->buf ? n->cap - n->len : 0, fmt,
+				 ap);
+		va_end(ap);
+		if (need < 0)
+			return;
+		if (n->buf && n->len + (size_t)need < n->cap) {
+			n->len += (size_t)need;
+			return;
+		}
+		n->cap = (n->cap + (size_t)need + 1) * 2;
+		n->buf = realloc(n->buf, n->cap);
+		if (!n->buf)
+			die(HV_EXIT_USAGE, "out of memory");
+	}
+}
 
 /* query-cpus-fast while QEMU still runs, one line per vCPU, into the notes. */
 static void cpus_fast(struct qemu_proc *q, struct notes *n)
@@ -579,28 +612,6 @@ static char *registers_all(struct qemu_proc *q, char *err, size_t len)
 	return text;
 }
 
-static void note_add(struct notes *n, const char *fmt, ...)
-{
-	va_list ap;
-	int need;
-
-	for (;;) {
-		va_start(ap, fmt);
-		need = vsnprintf(n->buf ? n->buf + n->len : NULL, n->buf ? n->cap - n->len : 0, fmt,
-				 ap);
-		va_end(ap);
-		if (need < 0)
-			return;
-		if (n->buf && n->len + (size_t)need < n->cap) {
-			n->len += (size_t)need;
-			return;
-		}
-		n->cap = (n->cap + (size_t)need + 1) * 2;
-		n->buf = realloc(n->buf, n->cap);
-		if (!n->buf)
-			die(HV_EXIT_USAGE, "out of memory");
-	}
-}
 
 static void read_small(const char *path, char *out, size_t len)
 {
@@ -613,7 +624,7 @@ static void read_small(const char *path, char *out, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 }
 
-/* One line per QEMU thread: name, state, wchan, current syscall; vCPU threads first. */
+/* One line per QEMU thread: name, state, wchan, current syscall, CPU ticks; vCPUs marked. */
 static void sample_threads(struct qemu_target *t, struct qemu_proc *q, struct notes *n,
 			   const char *when, bool *alive_cpu)
 {
@@ -682,9 +693,16 @@ static void apply_registers(struct boot_result *r, const char *dump, const struc
 					 "(state unavailable: no register dump from QEMU)");
 			continue;
 		}
-		if (!qemu_regs_parse(blk, len, &r->vcpus[i].brief, &halted) && !r->vcpus[i].stuck)
-			snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note), "hlt=%d thread=%d",
-				 halted, q && q->cpu_tid ? q->cpu_tid[i] : 0);
+		/* a stuck vCPU's note already says where its thread was */
+		if (!r->vcpus[i].stuck) {
+			if (!qemu_regs_parse(blk, len, &r->vcpus[i].brief, &halted))
+				snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note),
+					 "hlt=%d thread=%d", halted,
+					 q && q->cpu_tid ? q->cpu_tid[i] : 0);
+			else
+				snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note),
+					 "(state unavailable: QEMU's register dump did not parse)");
+		}
 		if (r->vcpus[i].evidence)
 			cap += len + 1;
 	}
@@ -876,8 +894,10 @@ static void wait_boot(struct qboot *b)
 			b->r->timed_out = true;
 			return;
 		}
-		if (poll(pfd, 6, (int)((until - now) / 1000000 + 1)) < 0 && errno != EINTR)
+		if (poll(pfd, 6, (int)((until - now) / 1000000 + 1)) < 0 && errno != EINTR) {
+			setup_error(b->r, "poll: %s", strerror(errno));
 			return;
+		}
 		if (pfd[5].revents && drain_stderr(q))
 			b->err_eof = true;
 		if (pfd[1].revents && console_copy(q->fd[QS_CONSOLE]))
@@ -1008,14 +1028,6 @@ static void mark_stuck(struct qboot *b, const bool *alive)
 			 QEMU_STOP_MS);
 }
 
-/* Control characters in QEMU's words must not break a YAML block or a JSON string. */
-static void sanitize(char *s)
-{
-	for (; s && *s; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
-		    (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
 
 static bool qemu_boot(struct boot_target *bt, const struct boot_spec *spec, struct boot_result *r)
 {
