@@ -4,7 +4,7 @@
 %include "evstream.inc"
 
 global ev_send, ev_bsp, con_puts, con_dec, con_hex, con_hex8, fw_fail, fw_finish
-extern fw_flags, fw_bsp_apic, fw_deadline
+extern fw_flags, fw_bsp_apic, fw_deadline, tsc_deadline
 
 section .rodata progbits alloc noexec nowrite align=16
 s_0x		db "0x", 0
@@ -159,13 +159,9 @@ ack_wait:
 	push	ebx
 	push	ecx
 	push	edx
-	rdtsc
-	add	eax, [fw_deadline]
-	adc	edx, [fw_deadline + 4]
-	jnc	.end_ok
-	or	eax, -1			; saturate rather than wrap into the past
-	or	edx, -1
-.end_ok:
+	mov	eax, [fw_deadline]
+	mov	edx, [fw_deadline + 4]
+	call	tsc_deadline
 	mov	ebx, eax
 	mov	ecx, edx
 .poll:

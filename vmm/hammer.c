@@ -34,15 +34,6 @@ int hammer_mode_parse(const char *s, enum hammer_mode *mode, unsigned int *hz)
 	return 0;
 }
 
-/* Sleep until deadline_ns unless asked to stop. */
-static void pause_until(struct hammer *h, uint64_t deadline_ns)
-{
-	pthread_mutex_lock(&h->lock);
-	while (!atomic_load(&h->stop) && now_ns() < deadline_ns)
-		timed_wait_until(&h->cond, &h->lock, deadline_ns);
-	pthread_mutex_unlock(&h->lock);
-}
-
 static void *hammer_thread(void *arg)
 {
 	struct hammer *h = arg;
@@ -58,14 +49,14 @@ static void *hammer_thread(void *arg)
 	 * first sweep starts somewhere in the first period (or millisecond).
 	 */
 	next = t0 + rng_next(&rng) % (period ? period : HAMMER_MAX_PHASE_NS);
-	pause_until(h, next);
+	worker_nap_until(&h->worker, next);
 	t0 = now_ns();
 
-	while (!atomic_load(&h->stop)) {
+	while (!worker_stopping(&h->worker)) {
 		unsigned int start = (unsigned int)(rng_next(&rng) % ntargets);
 		unsigned int k, gone = 0;
 
-		for (k = 0; k < ntargets && !atomic_load(&h->stop); k++) {
+		for (k = 0; k < ntargets && !worker_stopping(&h->worker); k++) {
 			struct vcpu *v = &g->vcpus[first + (start + k) % ntargets];
 			int r = sync_request(v, NULL,
 					     now_ns() + HAMMER_REQUEST_TIMEOUT_MS * 1000000ull);
@@ -83,10 +74,10 @@ static void *hammer_thread(void *arg)
 			h->stats.sweeps++;	/* a sweep that served nobody is no sweep */
 		if (period) {
 			next += period;
-			pause_until(h, next);
+			worker_nap_until(&h->worker, next);
 		} else if (gone == ntargets) {
 			/* every target has stopped: nothing to hammer until told to stop */
-			pause_until(h, now_ns() + 1000000ull);
+			worker_nap_until(&h->worker, now_ns() + 1000000ull);
 		}
 	}
 	h->stats.active_ns = now_ns() - t0;
@@ -95,38 +86,18 @@ static void *hammer_thread(void *arg)
 
 int hammer__start(struct hammer *h, struct vcpu_group *g, const struct hammer_params *p)
 {
-	int r;
-
 	memset(h, 0, sizeof(*h));
 	h->group = g;
 	h->params = *p;
 	if (p->mode == HAMMER_OFF || (p->aps_only && g->count < 2))
 		return 0;
-	pthread_mutex_init(&h->lock, NULL);
-	cond_init_monotonic(&h->cond);
-	r = pthread_create(&h->thread, NULL, hammer_thread, h);
-	if (r) {
-		pthread_cond_destroy(&h->cond);
-		pthread_mutex_destroy(&h->lock);
-		return -r;
-	}
-	h->running = true;
-	return 0;
+	return worker_start(&h->worker, hammer_thread, h);
 }
 
 void hammer__stop(struct hammer *h, struct hammer_stats *out)
 {
-	if (h->running) {
-		pthread_mutex_lock(&h->lock);
-		atomic_store(&h->stop, true);
-		pthread_cond_broadcast(&h->cond);
-		pthread_mutex_unlock(&h->lock);
-		/* its waits are bounded by HAMMER_REQUEST_TIMEOUT_MS, so this is too */
-		pthread_join(h->thread, NULL);
-		pthread_cond_destroy(&h->cond);
-		pthread_mutex_destroy(&h->lock);
-		h->running = false;
-	}
+	/* its waits are bounded by HAMMER_REQUEST_TIMEOUT_MS, so this is too */
+	worker_stop(&h->worker);
 	if (out)
 		*out = h->stats;
 }

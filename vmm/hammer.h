@@ -6,10 +6,10 @@
 #ifndef HVSMOKE_HAMMER_H
 #define HVSMOKE_HAMMER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "worker.h"
 
 struct vcpu_group;
 
@@ -43,11 +43,7 @@ struct hammer_stats {
 struct hammer {
 	struct vcpu_group *group;
 	struct hammer_params params;
-	pthread_t thread;
-	bool running;
-	atomic_bool stop;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* wakes a paced hammer early on stop */
+	struct worker worker;
 	struct hammer_stats stats;	/* written by the hammer thread until joined */
 };
 

@@ -235,6 +235,18 @@ static void run_boots(const struct hv_opts *o, struct boot_target *t, struct run
 	boot_result_free(r);
 }
 
+/* The hammer as the options ask for it; each boot derives its seed. */
+static struct hammer_params hammer_params_of(const struct hv_opts *o)
+{
+	struct hammer_params hp = {
+		.mode = o->hammer_mode,
+		.hz = o->hammer_hz,
+		.aps_only = o->sync_aps_only,
+	};
+
+	return hp;
+}
+
 static void summary_hammer(struct run_summary *sum, const struct hv_opts *o)
 {
 	sum->sync_policy = sync_policy_name(o->sync_policy);
@@ -326,9 +338,7 @@ static int cmd_run(const struct hv_opts *o)
 	bp->console = o->console;
 	bp->sync_policy = o->sync_policy;
 	bp->host_smm = host.caps.smm;
-	bp->hammer.mode = o->hammer_mode;
-	bp->hammer.hz = o->hammer_hz;
-	bp->hammer.aps_only = o->sync_aps_only;
+	bp->hammer = hammer_params_of(o);
 	bp->dump_registers = o->dump_registers;
 	bp->ipi_pattern = o->ipi_pattern;
 
@@ -388,9 +398,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	qp.ipi_pattern = o->ipi_pattern;
 	qp.console = o->console;
 	qp.smm = o->smm == SMM_ON;
-	qp.hammer.mode = o->hammer_mode;
-	qp.hammer.hz = o->hammer_hz;
-	qp.hammer.aps_only = o->sync_aps_only;
+	qp.hammer = hammer_params_of(o);
 
 	host_info_gather(&host, "auto");
 	snprintf(accel, sizeof(accel), "qemu-%s", o->qemu_accel);

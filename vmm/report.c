@@ -551,16 +551,17 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 
 static void qemu_host_json(FILE *f, const struct qemu_host *q)
 {
-	fputs(", \"qemu\": {\"binary\": ", f);
-	json_str(f, q->binary);
-	fputs(", \"version\": ", f);
-	json_str(f, q->version);
-	fputs(", \"package\": ", f);
-	json_str(f, q->package);
-	fputs(", \"machine\": ", f);
-	json_str(f, q->machine);
-	fputs(", \"accel\": ", f);
-	json_str(f, q->accel);
+	const char *const kv[][2] = {
+		{ "binary", q->binary }, { "version", q->version }, { "package", q->package },
+		{ "machine", q->machine }, { "accel", q->accel },
+	};
+	size_t i;
+
+	fputs(", \"qemu\": {", f);
+	for (i = 0; i < ARRAY_SIZE(kv); i++) {
+		fprintf(f, "%s\"%s\": ", i ? ", " : "", kv[i][0]);
+		json_str(f, kv[i][1]);
+	}
 	fputc('}', f);
 }
 

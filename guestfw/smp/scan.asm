@@ -140,13 +140,9 @@ smp_send_ipis:
 smp_wait:
 	mov	ebx, [fw_expected]
 	dec	ebx
-	rdtsc
-	add	eax, [fw_deadline]
-	adc	edx, [fw_deadline + 4]
-	jnc	.end_ok
-	or	eax, -1			; saturate rather than wrap into the past
-	or	edx, -1
-.end_ok:
+	mov	eax, [fw_deadline]
+	mov	edx, [fw_deadline + 4]
+	call	tsc_deadline
 	mov	edi, eax
 	mov	esi, edx
 .poll:

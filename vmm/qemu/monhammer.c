@@ -6,24 +6,13 @@
  */
 #include "monhammer.h"
 #include "../util.h"
-#include "../vcpu.h"
 
 #include <errno.h>
+
+#define MON_MAX_PHASE_NS	1000000ull	/* max mode: the first command within 1 ms */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Sleep up to delay_ns; false if told to stop meanwhile. */
-static bool nap(struct mon_hammer *h, uint64_t delay_ns)
-{
-	uint64_t deadline = now_ns() + delay_ns;
-
-	pthread_mutex_lock(&h->lock);
-	while (!atomic_load(&h->stop) && now_ns() < deadline)
-		timed_wait_until(&h->cond, &h->lock, deadline);
-	pthread_mutex_unlock(&h->lock);
-	return !atomic_load(&h->stop);
-}
 
 static void one_command(struct mon_hammer *h, int cpu)
 {
@@ -61,23 +50,24 @@ static void *mon_hammer_thread(void *arg)
 	uint64_t period = h->params.mode == HAMMER_HZ ? 1000000000ull / h->params.hz : 0;
 	uint64_t t0, next;
 
-	if (!nap(h, rng_next(&rng) % (period ? period : 1000000ull)))
+	if (!worker_nap_until(&h->worker,
+			      now_ns() + rng_next(&rng) % (period ? period : MON_MAX_PHASE_NS)))
 		return NULL;
 	t0 = now_ns();
 	next = t0;
-	while (!atomic_load(&h->stop) && !h->qmp->eof) {
+	while (!worker_stopping(&h->worker) && !h->qmp->eof) {
 		unsigned int start = (unsigned int)(rng_next(&rng) % ntargets), k;
 
-		for (k = 0; k < ntargets && !atomic_load(&h->stop); k++)
+		for (k = 0; k < ntargets && !worker_stopping(&h->worker); k++)
 			one_command(h, (int)(first + (start + k) % ntargets));
-		if (!h->params.aps_only && !atomic_load(&h->stop))
+		if (!h->params.aps_only && !worker_stopping(&h->worker))
 			one_command(h, -1);
 		h->stats.sweeps++;
 		if (period) {
 			uint64_t now = now_ns();
 
 			next += period;
-			if (next > now && !nap(h, next - now))
+			if (next > now && !worker_nap_until(&h->worker, next))
 				break;
 			if (next <= now)
 				next = now;	/* behind: no burst to catch up */
@@ -90,42 +80,22 @@ static void *mon_hammer_thread(void *arg)
 int mon_hammer_start(struct mon_hammer *h, struct qmpc *qmp, const struct hammer_params *p,
 		     unsigned int ncpus)
 {
-	int err;
-
 	h->qmp = qmp;
 	h->params = *p;
 	h->ncpus = ncpus;
-	h->running = false;
-	atomic_store(&h->stop, false);
+	memset(&h->worker, 0, sizeof(h->worker));
 	memset(&h->stats, 0, sizeof(h->stats));
 	h->latency_us.n = 0;
 	h->last_error[0] = '\0';
 	if (p->mode == HAMMER_OFF || (p->aps_only && ncpus < 2))
 		return 0;
-	pthread_mutex_init(&h->lock, NULL);
-	cond_init_monotonic(&h->cond);	/* nap() counts on CLOCK_MONOTONIC */
-	err = pthread_create(&h->thread, NULL, mon_hammer_thread, h);
-	if (err) {
-		pthread_cond_destroy(&h->cond);
-		pthread_mutex_destroy(&h->lock);
-		return -err;
-	}
-	h->running = true;
-	return 0;
+	return worker_start(&h->worker, mon_hammer_thread, h);
 }
 
 void mon_hammer_stop(struct mon_hammer *h)
 {
-	if (!h->running)
-		return;
-	pthread_mutex_lock(&h->lock);
-	atomic_store(&h->stop, true);
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->lock);
-	pthread_join(h->thread, NULL);
-	pthread_cond_destroy(&h->cond);
-	pthread_mutex_destroy(&h->lock);
-	h->running = false;
+	/* each command is bounded by MON_COMMAND_TIMEOUT_MS, so this is too */
+	worker_stop(&h->worker);
 }
 
 void mon_hammer_free(struct mon_hammer *h)

@@ -9,13 +9,12 @@
 #ifndef HVSMOKE_QEMU_MONHAMMER_H
 #define HVSMOKE_QEMU_MONHAMMER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../hammer.h"
 #include "../report.h"
+#include "../worker.h"
 #include "qmpc.h"
 
 /* One monitor command's bound: a command QEMU never answers is counted, not waited for. */
@@ -25,11 +24,7 @@ struct mon_hammer {
 	struct qmpc *qmp;		/* used only by the thread while it runs */
 	struct hammer_params params;
 	unsigned int ncpus;
-	pthread_t thread;
-	bool running;
-	atomic_bool stop;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* wakes a paced hammer early on stop */
+	struct worker worker;
 	/* written by the thread until joined */
 	struct hammer_stats stats;	/* syncs = commands answered */
 	struct samples latency_us;	/* one per answered command */
