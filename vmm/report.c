@@ -66,7 +66,21 @@ static void caps_json(FILE *f, const struct accel_caps *c)
 		c->readonly_mem, c->smm, c->tsc_khz, c->nr_vcpus, c->max_vcpus);
 }
 
-static void qemu_host_json(FILE *f, const struct qemu_host *q);
+static void qemu_host_json(FILE *f, const struct qemu_host *q)
+{
+	const char *const kv[][2] = {
+		{ "binary", q->binary }, { "version", q->version }, { "package", q->package },
+		{ "machine", q->machine }, { "accel", q->accel },
+	};
+	size_t i;
+
+	fputs(", \"qemu\": {", f);
+	for (i = 0; i < ARRAY_SIZE(kv); i++) {
+		fprintf(f, "%s\"%s\": ", i ? ", " : "", kv[i][0]);
+		json_str(f, kv[i][1]);
+	}
+	fputc('}', f);
+}
 
 static void host_json(FILE *f, const struct host_info *h, const struct qemu_host *q)
 {
@@ -135,6 +149,12 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 	s->ipi_pattern = "hvsmoke";
 	snprintf(s->sync_hammer, sizeof(s->sync_hammer), "off");
 	s->t_start_ns = now_ns();
+}
+
+/* Sync requests (QEMU target: monitor commands) served per second the hammer ran. */
+static double syncs_per_s(const struct run_summary *s)
+{
+	return s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0;
 }
 
 /* Full sweeps per second over the time the hammer ran. */
@@ -429,7 +449,7 @@ void tap_footer(FILE *f, const struct run_summary *s, bool plan_at_end)
 	if (s->monitor_us.n)
 		fprintf(f, "\n# monitor hammer: %llu commands answered, %.0f/s, latency_us p50=%u p99=%u max=%u",
 			(unsigned long long)s->syncs,
-			s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0,
+			syncs_per_s(s),
 			samples_percentile(&s->monitor_us, 50), samples_percentile(&s->monitor_us, 99),
 			samples_percentile(&s->monitor_us, 100));
 	if (s->quit_us.n)
@@ -519,7 +539,7 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 	fputs("},\n", f);
 	fprintf(f, "  \"syncs\": %llu,\n  \"sync_rate_hz\": %.1f,\n  \"syncs_per_s\": %.1f,\n",
 		(unsigned long long)s->syncs, sync_rate_hz(s),
-		s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0);
+		syncs_per_s(s));
 	fprintf(f, "  \"sync_timeouts\": %llu,\n  \"legacy_inits\": %llu,\n",
 		(unsigned long long)s->sync_timeouts, (unsigned long long)s->legacy_inits);
 	fprintf(f, "  \"quits\": %u,\n  \"quit_latency_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu},\n",
@@ -530,7 +550,7 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		fprintf(f, "  \"monitor\": {\"commands\": %llu, \"errors\": %llu, \"timeouts\": %llu, \"commands_per_s\": %.1f, \"latency_us\": {\"p50\": %u, \"p90\": %u, \"p99\": %u, \"max\": %u, \"samples\": %zu}},\n",
 			(unsigned long long)s->syncs, (unsigned long long)s->monitor_errors,
 			(unsigned long long)s->sync_timeouts,
-			s->hammer_ns ? (double)s->syncs * 1e9 / (double)s->hammer_ns : 0.0,
+			syncs_per_s(s),
 			samples_percentile(&s->monitor_us, 50), samples_percentile(&s->monitor_us, 90),
 			samples_percentile(&s->monitor_us, 99), samples_percentile(&s->monitor_us, 100),
 			s->monitor_us.n);
@@ -549,21 +569,6 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 	return fclose(f) ? -1 : 0;
 }
 
-static void qemu_host_json(FILE *f, const struct qemu_host *q)
-{
-	const char *const kv[][2] = {
-		{ "binary", q->binary }, { "version", q->version }, { "package", q->package },
-		{ "machine", q->machine }, { "accel", q->accel },
-	};
-	size_t i;
-
-	fputs(", \"qemu\": {", f);
-	for (i = 0; i < ARRAY_SIZE(kv); i++) {
-		fprintf(f, "%s\"%s\": ", i ? ", " : "", kv[i][0]);
-		json_str(f, kv[i][1]);
-	}
-	fputc('}', f);
-}
 
 static void xml_str(FILE *f, const char *s)
 {
