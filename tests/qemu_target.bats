@@ -176,12 +176,14 @@ sys.exit(0 if 5 <= rate <= 30 else 1)' "$J"
 }
 
 @test "qemu TCG: --quit-at random during the storm: every QEMU is gone within the deadline" {
-	run "$HV" qemu --qemu-accel tcg --cpus 2 --iterations 20 --storm 20 --quit-at random \
+	run "$HV" qemu --qemu-accel tcg --cpus 2 --iterations 30 --storm 20 --quit-at random \
 		--sync-hammer max --json "$J"
 	tail -3 <<< "$output"
 	[ "$status" -eq 0 ]
 	[ "$(json_get "$J" classes.quit-timeout)" -eq 0 ]
-	[ "$(json_get "$J" quits)" -ge 10 ]
+	# quits are drawn from [0, 2 * storm + 5) ms and a boot lasts a little
+	# over one storm, so about half land inside a boot (the rest after it)
+	[ "$(json_get "$J" quits)" -ge 5 ]
 	[ "$(json_get "$J" quit_latency_us.samples)" -eq "$(json_get "$J" quits)" ]
 }
 
