@@ -59,6 +59,12 @@ every_failure_has_evidence() {
 	[[ "$output" == *"SKIP"*"failed to initialize kvm: No such file or directory"* ]]
 }
 
+@test "qemu: --qemu-accel mshv is passed through; without MSHV it is a skip with QEMU's reason" {
+	[ ! -e /dev/mshv ] || skip "this host has /dev/mshv"
+	run -4 "$HV" qemu --qemu-accel mshv --cpus 2 --iterations 1
+	[[ "$output" == *"1..0 # SKIP QEMU (qemu-system-x86_64, -accel mshv) cannot run here: "*mshv* ]]
+}
+
 @test "qemu: QEMU rejecting its command line is a usage error with its line" {
 	FAKE_QEMU_MODE=bad-args run -2 "$HV" qemu --qemu "$FAKE"
 	[[ "$output" == *"QEMU refused to start: qemu-system-x86_64: -frobnicate: invalid option"* ]]
