@@ -366,7 +366,6 @@ static int cmd_qemu(const struct hv_opts *o)
 {
 	static struct qemu_target qt;
 	struct qemu_params qp = { 0 };
-	struct qemu_host qh;
 	struct run_summary sum;
 	struct host_info host;
 	uint8_t *fw_owned = NULL;
@@ -412,12 +411,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	/* before any thread (the monitor hammer): signals are read from a signalfd */
 	qmp_block_signals();
 	ret = qemu_target_open(&qt, &qp, err, sizeof(err));
-	qh.binary = qt.info.binary;
-	qh.version = qt.info.version;
-	qh.package = qt.info.package;
-	qh.machine = qt.info.machine;
-	qh.accel = qt.info.accel;
-	sum.qemu = &qh;
+	sum.qemu = &qt.info;
 	if (ret == HV_EXIT_SKIP) {
 		sum.verdict = "skip";
 		snprintf(sum.skip_reason, sizeof(sum.skip_reason), "QEMU (%s, -accel %s) cannot run here: %.300s",

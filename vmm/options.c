@@ -337,7 +337,6 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		}
 
 		if (!strcmp(name, "--smm")) {
-			o->smm_set = true;
 			val = take_value(val, argc, argv, &i);
 			if (!val)
 				return fail(err, errlen, "%s needs a value", name);

@@ -71,7 +71,6 @@ struct hv_opts {
 	const char *qemu_args[OPT_MAX_QEMU_ARGS];
 	unsigned int nqemu_args;
 	bool qemu_reuse;		/* one QEMU, system_reset between boots */
-	bool smm_set;			/* --smm was given */
 };
 
 #define OPT_DEFAULT_CPUS		4

@@ -25,11 +25,11 @@ struct failure_rec {
 
 /* The QEMU a run drove (the QEMU target), for the host block. */
 struct qemu_host {
-	const char *binary;
-	const char *version;		/* from query-version */
-	const char *package;
-	const char *machine;
-	const char *accel;
+	char binary[256];
+	char version[32];		/* query-version: "major.minor.micro" */
+	char package[96];
+	char machine[16];
+	char accel[16];
 };
 
 struct host_info {

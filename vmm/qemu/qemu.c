@@ -380,7 +380,6 @@ static int spawn(struct qemu_target *t, struct qemu_proc **out, char *err, size_
 		proc_free(q);
 		return -1;
 	}
-	t->spawns++;
 	*out = q;
 	return 0;
 }
@@ -962,6 +961,9 @@ static void note_events(struct qboot *b)
 			 reason ? " reason=" : "", reason ?: "");
 		json_decref(ev);
 	}
+	if (b->q->ctl.events_dropped)
+		note_add(&b->notes, "(%u older QMP events dropped: at most %u are kept)\n",
+			 b->q->ctl.events_dropped, QMPC_MAX_EVENTS);
 }
 
 /* How QEMU ended, checked against what the firmware and hvsmoke said. */
@@ -1224,9 +1226,9 @@ static bool refuses_accel(const char *line)
 	static const char *const phrases[] = {
 		"failed to initialize",		/* -accel kvm|mshv|...: failed to initialize kvm */
 		"Could not access KVM",
-		"invalid accelerator",
-		"accelerator", "not supported by this hypervisor",	/* q35,smm=on on KVM without SMM */
-		"does not support", "No accelerator found", NULL,
+		"accelerator",			/* "invalid accelerator mshv", "No accelerator found" */
+		"not supported by this hypervisor",	/* q35,smm=on on KVM without SMM */
+		"does not support", NULL,
 	};
 	const char *msg = line;
 	unsigned int i;

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "../hammer.h"
+#include "../report.h"
 #include "../target.h"
 #include "monhammer.h"
 #include "qmpc.h"
@@ -43,15 +44,6 @@ struct qemu_params {
 	struct hammer_params hammer;	/* its seed is derived per boot */
 };
 
-/* What the host block of the reports says about this QEMU. */
-struct qemu_info {
-	char binary[256];
-	char version[32];		/* query-version: "major.minor.micro" */
-	char package[96];
-	char machine[16];
-	char accel[16];
-};
-
 enum qemu_sock {
 	QS_QMP,		/* control: cont, quit, system_reset, evidence */
 	QS_MON,		/* the monitor hammer's own connection */
@@ -73,9 +65,8 @@ struct qemu_target {
 	int sigfd;			/* SIGINT/SIGTERM */
 	struct qemu_proc *proc;		/* the QEMU of this boot (kept with --qemu-reuse) */
 	bool quit;			/* a signal asked the run to end */
-	struct qemu_info info;
+	struct qemu_host info;		/* for the reports' host block */
 	struct mon_hammer hammer;
-	uint64_t spawns;
 };
 
 /*
