@@ -37,9 +37,9 @@ PY
 }
 
 @test "the floor program measures and refuses bad arguments" {
-	run "$ROOT/build/floor" 2 3
+	run "$BUILD/floor" 2 3
 	[ "$status" -eq 0 ]
 	[[ "$output" == '{"cpus": 2, "iterations": 3, "median_us": '* ]]
-	run "$ROOT/build/floor" 0 3
+	run "$BUILD/floor" 0 3
 	[ "$status" -eq 2 ]
 }

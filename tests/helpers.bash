@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Shared by the bats suites: where things are, and skips for missing host features.
 ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
-HV="$ROOT/build/hvsmoke"
-FW="$ROOT/build/guestfw.bin"
-FW_NOSIPI="$ROOT/build/guestfw-nosipi.bin"
-TESTFW="$ROOT/build/testfw"
+# HVSMOKE_BUILD: another build directory (make B=DIR), so two builds can be tested side by side
+BUILD="${HVSMOKE_BUILD:-$ROOT/build}"
+HV="$BUILD/hvsmoke"
+FW="$BUILD/guestfw.bin"
+FW_NOSIPI="$BUILD/guestfw-nosipi.bin"
+TESTFW="$BUILD/testfw"
 
 require_kvm() {
 	if [ ! -e "${HVSMOKE_KVM_DEVICE:-/dev/kvm}" ]; then

@@ -75,7 +75,7 @@ stop_hvsmoke() {
 }
 
 @test "malformed input: each case gets its QMP error, and nothing crashes, stalls or leaks (ASan)" {
-	HVA="$ROOT/build/hvsmoke-asan"
+	HVA="$BUILD/hvsmoke-asan"
 	ASAN_OPTIONS=detect_leaks=1 start_hvsmoke "$HVA" --cpus 2 --duration 60 --storm 50 -q
 	run python3 "$CLIENT" malformed "$SOCK"
 	echo "$output"

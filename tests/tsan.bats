@@ -6,7 +6,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-HV_TSAN="$ROOT/build/hvsmoke-tsan"
+HV_TSAN="$BUILD/hvsmoke-tsan"
 
 setup() {
 	require_kvm
@@ -92,12 +92,12 @@ setup() {
 @test "ASan: the QEMU target's boot, failure evidence and teardown leak nothing" {
 	require_qemu
 	export ASAN_OPTIONS="detect_leaks=1"
-	run --separate-stderr "$ROOT/build/hvsmoke-asan" qemu --qemu-accel tcg --cpus 3 \
+	run --separate-stderr "$BUILD/hvsmoke-asan" qemu --qemu-accel tcg --cpus 3 \
 		--iterations 2 --sync-hammer max --firmware "$FW_NOSIPI" --boot-timeout 400
 	echo "$stderr" | head -40
 	[ "$status" -eq 1 ]
 	[[ "$stderr" != *"AddressSanitizer"* && "$stderr" != *"LeakSanitizer"* ]]
-	FAKE_QEMU_MODE=ignore-quit run --separate-stderr "$ROOT/build/hvsmoke-asan" qemu \
+	FAKE_QEMU_MODE=ignore-quit run --separate-stderr "$BUILD/hvsmoke-asan" qemu \
 		--qemu "$ROOT/tests/fake_qemu.py" --cpus 2 --iterations 2 --quit-at 0 --quit-deadline 200
 	echo "$stderr" | head -40
 	[ "$status" -eq 1 ]
