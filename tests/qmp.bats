@@ -96,6 +96,18 @@ stop_hvsmoke() {
 	[[ "$output" == *'"runs": 100'* ]]
 }
 
+@test "700 pipelined 'info registers -a' as the run ends: new clients are greeted, the process still ends" {
+	# the issue's exact scenario: sent at 2.95 s of a 3 s run, SIGTERM at 4 s
+	run python3 "$CLIENT" flood 700 2.95 4 -- "$HV" --cpus 2 --duration 3 -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the same flood in the middle of the run: SIGTERM still wins at once
+	run python3 "$CLIENT" flood 700 0.5 1.5 -- "$HV" --cpus 2 --duration 10 -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SIGTERM ended the process"* ]]
+}
+
 @test "a bad --qmp path is a one-line error and exit 2" {
 	run --separate-stderr "$HV" --qmp "$BATS_TEST_TMPDIR/no/such/dir/q.sock" --iterations 1
 	[ "$status" -eq 2 ]

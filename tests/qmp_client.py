@@ -7,6 +7,11 @@ outside the process, the way existing QMP tooling does.
   qmp_client.py malformed SOCK          every kind of bad input, each with its expected reply
   qmp_client.py quit-timing N -- CMD..  N times: start CMD (with --qmp), quit it at a random
                                         moment, time until the process is really gone
+  qmp_client.py flood N AT TERM -- CMD..  start CMD (with --qmp); AT s after start pipeline N
+                                        `info registers -a` and never read the replies; TERM s
+                                        after start a new client must get its greeting and
+                                        SIGTERM must end the process within --quit-deadline
+                                        plus a small bound
 Exits 0 when every check held; prints what failed otherwise.
 """
 import json
@@ -183,6 +188,18 @@ def malformed(path):
         time.sleep(0.05)
         q.send_raw(rest)
         check(q.reply().get("id") == want, "a message split inside a token (%r)" % first[-3:])
+    # invalid UTF-8 that ends a line is complete, and wrong: its reply comes at once,
+    # not when the next command arrives (a short timeout: a late reply is a failure)
+    for bad in (b'\xff\n', b'{"execute":"query-status","id":"\xc3"}\n', b'"\xe2\x82"\r\n'):
+        q.sock.settimeout(1.0)
+        q.send_raw(bad)
+        try:
+            r = q.reply()
+        except TimeoutError:
+            r = {}
+        q.sock.settimeout(5.0)
+        check("error" in r and "JSON parse error" in r["error"]["desc"],
+              "invalid UTF-8 at the end of a line (%r) answered at once" % bad)
     # a name that is cut mid-character in the error text still gets a valid reply
     r = q.cmd("a" * 63 + "\u00e9")
     check(r["error"]["class"] == "CommandNotFound", "long non-ASCII command name answered")
@@ -241,6 +258,52 @@ def quit_timing(count, cmd):
     check(len(times) == count, "%d quits, every process gone" % count)
 
 
+def flood(count, at, term, cmd):
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "q.sock")
+        t_start = time.monotonic()
+        proc = subprocess.Popen(cmd + ["--qmp", sock], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            if not wait_for_socket(sock, proc):
+                check(False, "control socket came up")
+            q = QMP(sock)
+            q.cmd("qmp_capabilities")
+            # the scenario's own timing (the issue's exact command), not synchronisation
+            time.sleep(max(0.0, t_start + at - time.monotonic()))
+            line = b'{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}\n'
+            q.send_raw(line * count)
+            time.sleep(max(0.0, t_start + term - time.monotonic()))
+            if proc.poll() is None:
+                t0 = time.monotonic()
+                try:
+                    late = QMP(sock, timeout=2.0)
+                except (TimeoutError, OSError, EOFError) as e:
+                    check(False, "a new client gets its greeting after the flood (%s)" % e)
+                greet_ms = (time.monotonic() - t0) * 1000
+                check("QMP" in late.greeting and greet_ms < 1000,
+                      "a new client gets its greeting after the flood (%.0f ms, < 1000)" % greet_ms)
+                t0 = time.monotonic()
+                proc.send_signal(15)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    check(False, "SIGTERM ended the process within 30 s")
+                gone_ms = (time.monotonic() - t0) * 1000
+                print(json.dumps({"commands": count, "term_to_exit_ms": round(gone_ms, 1)}))
+                # --quit-deadline (500 ms by default) plus one bounded monitor command
+                check(gone_ms < 1500, "SIGTERM ended the process in %.0f ms (< 1500)" % gone_ms)
+            else:
+                # the run ended on its own: queued commands did not hold the process
+                print(json.dumps({"commands": count, "gone_before_s": term}))
+                check(True, "the process ended on its own with the commands queued, before the SIGTERM")
+            check(proc.returncode in (0, 1), "exit status %d" % proc.returncode)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "session":
         session(sys.argv[2], int(sys.argv[3]))
@@ -248,6 +311,8 @@ def main():
         malformed(sys.argv[2])
     elif len(sys.argv) >= 5 and sys.argv[1] == "quit-timing" and sys.argv[3] == "--":
         quit_timing(int(sys.argv[2]), sys.argv[4:])
+    elif len(sys.argv) >= 7 and sys.argv[1] == "flood" and sys.argv[5] == "--":
+        flood(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[6:])
     else:
         print(__doc__)
         sys.exit(2)

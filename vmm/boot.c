@@ -76,6 +76,23 @@ void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int b
 	cfg->ipi_pattern = ipi_pattern;
 }
 
+uint64_t boot_budget_ms(unsigned int boot_timeout_ms, unsigned int storm_ms, bool smm)
+{
+	uint64_t t = boot_timeout_ms, storm = storm_ms;
+
+	/*
+	 * The firmware's own worst case, from its deadlines (D = t/2 for the
+	 * scan and the SMM lock, D/8 per SMI): the BSP's storm and scan take
+	 * storm + D. The SMM stage adds the BSP's own (D + 3 SMIs), then its
+	 * wait for the APs, which start after their storm (D + 4 SMIs + storm):
+	 * 2 storm + 3D + 7D/8 in all. The VMM waits half a timeout longer than
+	 * each, so a failure the firmware reports itself is never cut short.
+	 */
+	if (!smm)
+		return t + storm;
+	return 2 * storm + t / 2 + 3 * (t / 2) + 7 * (t / 16) + t / 2;
+}
+
 /* Fisher-Yates over 0..n-1 from the boot's seed: thread start order is part of the test. */
 static void start_order(unsigned int *order, unsigned int n, uint64_t seed)
 {
@@ -206,7 +223,7 @@ static void gather_evidence(struct boot_result *r, struct vcpu_group *g, bool du
 static uint64_t wait_for_end(const struct boot_params *bp, struct boot_result *r,
 			     struct platform *plat, uint64_t t_start)
 {
-	uint64_t budget = ((uint64_t)bp->boot_timeout_ms + bp->storm_ms) * 1000000ull;
+	uint64_t budget = boot_budget_ms(bp->boot_timeout_ms, bp->storm_ms, bp->smm) * 1000000ull;
 	uint64_t quit_at = bp->quit_at_ms >= 0 ?
 			   t_start + (uint64_t)bp->quit_at_ms * 1000000ull : UINT64_MAX;
 
@@ -229,6 +246,8 @@ static uint64_t wait_for_end(const struct boot_params *bp, struct boot_result *r
 				control_paused_ns(bp->ctl) != paused))
 			continue;	/* a pause moved the deadline */
 		if (now >= deadline) {
+			/* from here on a quit or reset cannot turn this timeout into something else */
+			platform__time_out(plat);
 			r->timed_out = true;
 			return 0;
 		}
@@ -356,9 +375,9 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	struct hammer_params hp = bp->hammer;
 	struct hammer hammer;
 	unsigned int *order;
-	uint64_t t_start, t_stop, stop_deadline;
+	uint64_t t_start, t_started, t_stop, stop_deadline;
 	uint32_t tsc_khz;
-	bool safe = true, monitor_holds = false;
+	bool safe = true, monitor_holds = false, started;
 	unsigned int i;
 
 	boot_result_reset(r, bp->iteration, bp->seed, bp->smm);
@@ -384,8 +403,25 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		group->vcpus[i].kick_policy = bp->kick;
 	}
 	/* before the threads exist: they read their pause flag without a lock */
-	if (bp->ctl)
-		control_attach(bp->ctl, group, plat, bp->iteration);
+	if (bp->ctl && control_attach(bp->ctl, group, plat, bp->iteration)) {
+		/*
+		 * A quit came while the VM was being built: this boot never
+		 * starts, so it has no verdict and no quit latency to measure.
+		 */
+		r->abort = ABORT_QUIT;
+		r->not_run = true;
+		if (!control_detach(bp->ctl, now_ns() + 1000000000ull)) {
+			pr_err("boot %u: a monitor command held the VM past teardown; leaving it",
+			       r->iteration);
+			goto out;
+		}
+		platform__destroy(plat);
+		if (bp->reuse)
+			*bp->reuse = live;
+		else
+			safe = live_destroy(live);
+		goto out;
+	}
 
 	/* The hammer is up before any vCPU thread, so it covers the earliest boot. */
 	hp.seed = bp->seed ^ HAMMER_SEED_SALT;
@@ -393,15 +429,23 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		snprintf(r->setup_error, sizeof(r->setup_error), "cannot start the sync hammer");
 
 	t_start = now_ns();
-	if (!r->setup_error[0] &&
-	    vcpu_group__start(group, order, r->setup_error, sizeof(r->setup_error)) == 0)
+	started = !r->setup_error[0] &&
+		  vcpu_group__start(group, order, r->setup_error, sizeof(r->setup_error)) == 0;
+	t_started = now_ns();	/* by now every thread can see a request */
+	if (started)
 		wait_for_end(bp, r, plat, t_start);
 
-	/* A quit is bounded by its own deadline, counted from the quit command. */
+	/*
+	 * A quit is bounded by its own deadline, counted from the quit command,
+	 * or from when the threads could first see it, if it came before they
+	 * all existed (so thread creation never counts against it).
+	 */
 	pthread_mutex_lock(&plat->lock);
 	r->abort = plat->abort;
 	t_stop = plat->abort != ABORT_NONE ? plat->t_abort_ns : now_ns();
 	pthread_mutex_unlock(&plat->lock);
+	if (r->abort == ABORT_QUIT && t_stop < t_started)
+		t_stop = t_started;
 	stop_deadline = t_stop + (uint64_t)(r->abort == ABORT_QUIT ? bp->quit_deadline_ms :
 					    BOOT_STOP_DEADLINE_MS) * 1000000ull;
 	r->stuck_threads = vcpu_group__stop(group, stop_deadline);

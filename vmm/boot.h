@@ -58,6 +58,12 @@ void boot_result_free(struct boot_result *r);
 /* Empty r for a new boot (keeps its buffers). */
 void boot_result_reset(struct boot_result *r, unsigned int iteration, uint64_t seed, bool smm);
 
+/*
+ * How long the VMM gives one boot, in ms: longer than the firmware's own
+ * worst case for every stage it was told to run.
+ */
+uint64_t boot_budget_ms(unsigned int boot_timeout_ms, unsigned int storm_ms, bool smm);
+
 /* The fw_cfg config file for a boot with these parameters. */
 void boot_make_config(struct hvsmoke_cfg *cfg, unsigned int cpus, unsigned int boot_timeout_ms,
 		      uint32_t tsc_khz, uint32_t flags, unsigned int storm_ms,

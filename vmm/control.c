@@ -21,9 +21,10 @@ void control_destroy(struct control *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
+bool control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 		    unsigned int iteration)
 {
+	bool quitting;
 	unsigned int i;
 
 	pthread_mutex_lock(&c->lock);
@@ -37,10 +38,12 @@ void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 	for (i = 0; i < g->count; i++)
 		g->vcpus[i].pause = &c->paused;
 	/* a quit that came while no boot was attached still ends this one */
-	if (c->quit != QUIT_NONE)
+	quitting = c->quit != QUIT_NONE;
+	if (quitting)
 		platform__abort(p, ABORT_QUIT, c->quit_ns);
 	pthread_cond_broadcast(&c->cond);	/* a monitor command may wait for a boot */
 	pthread_mutex_unlock(&c->lock);
+	return quitting;
 }
 
 bool control_detach(struct control *c, uint64_t deadline_ns)
@@ -174,13 +177,21 @@ struct vcpu_group *control_get_wait(struct control *c, uint64_t deadline_ns)
 	struct vcpu_group *g;
 
 	pthread_mutex_lock(&c->lock);
-	while (!c->group && c->quit == QUIT_NONE && now_ns() < deadline_ns)
+	while (!c->group && c->quit == QUIT_NONE && !c->finished && now_ns() < deadline_ns)
 		timed_wait_until(&c->cond, &c->lock, deadline_ns);
 	g = c->group;
 	if (g)
 		c->users++;
 	pthread_mutex_unlock(&c->lock);
 	return g;
+}
+
+void control_finish(struct control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->finished = true;
+	pthread_cond_broadcast(&c->cond);	/* nobody need wait for a next boot */
+	pthread_mutex_unlock(&c->lock);
 }
 
 const char *control_status(struct control *c)

@@ -42,13 +42,17 @@ struct control {
 	uint64_t paused_since_ns;
 	uint64_t paused_ns;		/* total paused time of the current boot */
 	bool reset_requested;
+	bool finished;			/* the run loop is done: no boot will come */
 };
 
 void control_init(struct control *c, unsigned int ncpus);
 void control_destroy(struct control *c);
 
-/* The boot loop publishes its boot, and takes it back before tearing it down. */
-void control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
+/*
+ * The boot loop publishes its boot, and takes it back before tearing it down.
+ * True if a quit is already pending: then the boot must not start.
+ */
+bool control_attach(struct control *c, struct vcpu_group *g, struct platform *p,
 		    unsigned int iteration);
 /*
  * Waits (until deadline_ns) for running monitor commands to let go. False if
@@ -71,6 +75,8 @@ void control_reset(struct control *c);
 bool control_take_reset(struct control *c);
 /* control_get, waiting (until deadline_ns) for the next boot if between two. */
 struct vcpu_group *control_get_wait(struct control *c, uint64_t deadline_ns);
+/* The run loop has ended: monitor commands stop waiting for a next boot. */
+void control_finish(struct control *c);
 const char *control_status(struct control *c);
 
 #endif

@@ -31,6 +31,11 @@
 #include <unistd.h>
 
 #define QMP_SYNC_TIMEOUT_NS	200000000ull	/* one vCPU's registers for the monitor */
+/*
+ * A whole monitor command: well inside the 1 s that a boot's teardown waits
+ * for it (boot.c), however many vCPUs fail to answer, so it never holds a VM.
+ */
+#define QMP_COMMAND_NS		500000000ull
 #define QMP_FLUSH_NS		200000000ull	/* at shutdown, for what clients are owed */
 
 void qmp_block_signals(void)
@@ -49,15 +54,21 @@ static void client_drop(struct qmp_client *cl)
 {
 	if (cl->fd >= 0)
 		close(cl->fd);
+	cl->dropped = true;
 	free(cl->in);
 	free(cl->out);
-	memset(cl, 0, sizeof(*cl));
+	cl->in = cl->out = NULL;
+	cl->in_len = cl->out_len = 0;
+	cl->negotiated = false;
+	cl->eof = false;
 	cl->fd = -1;
 }
 
 /* Send what we can without blocking; false if the client is gone. */
 static bool client_flush(struct qmp_client *cl)
 {
+	if (cl->fd == QMP_FD_DETACHED)
+		return true;	/* the caller reads the output itself */
 	while (cl->out_len) {
 		ssize_t n = send(cl->fd, cl->out, cl->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -76,7 +87,7 @@ static void client_send(struct qmp_client *cl, json_t *msg)
 	size_t len;
 	char *grown;
 
-	if (!text || cl->fd < 0) {
+	if (!text || cl->fd == -1) {
 		free(text);
 		return;
 	}
@@ -171,7 +182,7 @@ static void broadcast_event(struct qmp_server *s, const char *name, json_t *data
 	if (data)
 		json_object_set_new(msg, "data", data);
 	for (i = 0; i < QMP_MAX_CLIENTS; i++)
-		if (s->clients[i].fd >= 0 && s->clients[i].negotiated)
+		if (s->clients[i].fd != -1 && s->clients[i].negotiated)
 			client_send(&s->clients[i], msg);
 	json_decref(msg);
 }
@@ -186,9 +197,9 @@ struct cmd_ctx {
 };
 
 /* Registers of one vCPU through the sync engine, or read directly once its thread is out. */
-static int vcpu_registers(struct vcpu *v, struct vcpu_state *st)
+static int vcpu_registers(struct vcpu *v, struct vcpu_state *st, uint64_t deadline_ns)
 {
-	int r = sync_request(v, st, now_ns() + QMP_SYNC_TIMEOUT_NS);
+	int r = sync_request(v, st, deadline_ns);
 
 	if (r == -ESRCH && atomic_load(&v->exited))
 		r = v->vm->ops->vcpu_get_state(v, st);
@@ -197,6 +208,7 @@ static int vcpu_registers(struct vcpu *v, struct vcpu_state *st)
 
 static json_t *hmp_registers(struct control *ctl, int cpu, bool all)
 {
+	uint64_t deadline = now_ns() + QMP_COMMAND_NS;
 	/* between two boots there is briefly no VM: wait for the next one */
 	struct vcpu_group *g = control_get_wait(ctl, now_ns() + QMP_SYNC_TIMEOUT_NS);
 	struct vcpu_state *st;
@@ -215,7 +227,9 @@ static json_t *hmp_registers(struct control *ctl, int cpu, bool all)
 	text = xzalloc(cap);
 	st = xzalloc(sizeof(*st));
 	for (i = all ? 0 : (unsigned int)cpu; i < g->count; i++) {
-		int r = vcpu_registers(&g->vcpus[i], st);
+		uint64_t until = now_ns() + QMP_SYNC_TIMEOUT_NS;
+		/* past the command's deadline, each vCPU left is one read that cannot block */
+		int r = vcpu_registers(&g->vcpus[i], st, until < deadline ? until : deadline);
 
 		if (r) {
 			int n = snprintf(text + used, cap - used, "CPU#%u\n(unavailable: %s)\n", i,
@@ -517,13 +531,36 @@ static void handle_message(struct qmp_server *s, struct qmp_client *cl, json_t *
 /* ---- input -------------------------------------------------------------- */
 
 /*
+ * Whether the bytes from an invalid-UTF-8 error to the end of the input could
+ * still become one valid character: a lead byte followed by fewer
+ * continuation bytes than it needs. Anything else, a newline above all, means
+ * the message is complete and wrong.
+ */
+static bool utf8_may_continue(const unsigned char *p, size_t n)
+{
+	size_t need, i;
+
+	if (!n)
+		return true;
+	need = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3 :
+	       p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	if (!need || n >= need)
+		return false;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return false;
+	return true;
+}
+
+/*
  * Whether a parse error may only mean the message is not all here yet. A
  * read can end inside a token (`tr`, `-`, `\u00`) or a UTF-8 sequence, and
  * jansson then reports a bad token at the very end rather than an early end.
  */
-static bool incomplete(const json_error_t *e, size_t len)
+static bool incomplete(const json_error_t *e, const char *buf, size_t len)
 {
 	enum json_error_code code = json_error_code(e);
+	size_t at;
 
 	if (code == json_error_premature_end_of_input)
 		return true;
@@ -531,75 +568,161 @@ static bool incomplete(const json_error_t *e, size_t len)
 		return false;
 	if ((size_t)e->position >= len)
 		return true;
-	return code == json_error_invalid_utf8 && (size_t)e->position + 4 > len;
+	if (code != json_error_invalid_utf8)
+		return false;
+	/* jansson points at or just past the first bad byte: look from its sequence's start */
+	at = (size_t)e->position;
+	while (at > 0 && len - at < 4 && ((unsigned char)buf[at - 1] & 0xc0) == 0x80)
+		at--;
+	if (at > 0 && len - at < 4 && (unsigned char)buf[at - 1] >= 0xc0)
+		at--;
+	return utf8_may_continue((const unsigned char *)buf + at, len - at);
 }
 
-static void client_input(struct qmp_server *s, struct qmp_client *cl)
+/* Drop the first n bytes of the client's input. */
+static void consume(struct qmp_client *cl, size_t n)
+{
+	memmove(cl->in, cl->in + n, cl->in_len - n);
+	cl->in_len -= n;
+}
+
+/*
+ * Handle at most one message (or one parse error) from the client's input.
+ * False when nothing complete is left, so the caller can wait for more: one
+ * message at a time per client keeps a client that pipelines hundreds of
+ * slow commands from starving the others, the signals and the stop request.
+ */
+static bool client_next(struct qmp_server *s, struct qmp_client *cl)
+{
+	json_error_t jerr;
+	json_t *msg;
+	size_t skip = 0;
+	char *nl;
+
+	while (skip < cl->in_len && strchr(" \t\r\n", cl->in[skip]))
+		skip++;
+	consume(cl, skip);
+	if (!cl->in_len)
+		return false;
+
+	msg = json_loadb(cl->in, cl->in_len, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (msg) {
+		consume(cl, (size_t)jerr.position);
+		handle_message(s, cl, msg);
+		json_decref(msg);
+		return cl->fd != -1;
+	}
+	if (incomplete(&jerr, cl->in, cl->in_len)) {
+		if (cl->in_len < QMP_IN_MAX)
+			return false;	/* wait for the rest */
+		send_error(s, cl, NULL, "GenericError", "JSON message longer than %u bytes",
+			   QMP_IN_MAX);
+		client_flush(cl);
+		client_drop(cl);
+		return false;
+	}
+	send_error(s, cl, NULL, "GenericError", "JSON parse error, %s", jerr.text);
+	if (cl->fd == -1)
+		return false;
+	/* resynchronise at the next line; without one, drop what we have */
+	nl = memchr(cl->in, '\n', cl->in_len);
+	consume(cl, nl ? (size_t)(nl - cl->in) + 1 : cl->in_len);
+	return true;
+}
+
+/* Read what the socket has; false if the client is gone. */
+static bool client_read(struct qmp_client *cl)
 {
 	ssize_t n;
 
 	if (!cl->in)
 		cl->in = xzalloc(QMP_IN_MAX);
+	if (cl->in_len == QMP_IN_MAX || cl->eof)
+		return true;	/* full: the messages in it go first */
 	n = recv(cl->fd, cl->in + cl->in_len, QMP_IN_MAX - cl->in_len, MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (n == 0) {
+		/* it stopped sending: what it sent before still gets its replies */
+		cl->eof = true;
+		return true;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		client_drop(cl);	/* gone, possibly mid-message: nothing to answer */
-		return;
+		return false;
 	}
-	if (n < 0)
-		return;
-	cl->in_len += (size_t)n;
+	if (n > 0)
+		cl->in_len += (size_t)n;
+	return true;
+}
 
-	while (cl->fd >= 0 && cl->in_len) {
-		json_error_t jerr;
-		json_t *msg;
-		size_t skip = 0;
+void qmp_server_init_detached(struct qmp_server *s, struct control *ctl)
+{
+	unsigned int i;
 
-		while (skip < cl->in_len && strchr(" \t\r\n", cl->in[skip]))
-			skip++;
-		memmove(cl->in, cl->in + skip, cl->in_len - skip);
-		cl->in_len -= skip;
-		if (!cl->in_len)
-			break;
+	memset(s, 0, sizeof(*s));
+	s->ctl = ctl;
+	s->listen_fd = s->signal_fd = s->wake_fd = -1;
+	for (i = 0; i < QMP_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+}
 
-		msg = json_loadb(cl->in, cl->in_len, JSON_DISABLE_EOF_CHECK, &jerr);
-		if (!msg) {
-			char *nl;
+static void send_greeting(struct qmp_client *cl)
+{
+	json_t *greeting = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version",
+				     "qemu", "micro", 0, "minor", 1, "major", 0, "package",
+				     "hvsmoke", "capabilities");
 
-			if (incomplete(&jerr, cl->in_len)) {
-				if (cl->in_len < QMP_IN_MAX)
-					break;	/* wait for the rest */
-				send_error(s, cl, NULL, "GenericError",
-					   "JSON message longer than %u bytes", QMP_IN_MAX);
-				client_flush(cl);
-				client_drop(cl);
-				return;
-			}
-			send_error(s, cl, NULL, "GenericError", "JSON parse error, %s", jerr.text);
-			if (cl->fd < 0)
-				return;
-			/* resynchronise at the next line; without one, drop what we have */
-			nl = memchr(cl->in, '\n', cl->in_len);
-			if (nl) {
-				size_t used = (size_t)(nl - cl->in) + 1;
+	client_send(cl, greeting);
+	json_decref(greeting);
+}
 
-				memmove(cl->in, cl->in + used, cl->in_len - used);
-				cl->in_len -= used;
-			} else {
-				cl->in_len = 0;
-			}
-			continue;
+struct qmp_client *qmp_client_open_detached(struct qmp_server *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < QMP_MAX_CLIENTS; i++) {
+		if (s->clients[i].fd == -1) {
+			s->clients[i].fd = QMP_FD_DETACHED;
+			s->clients[i].dropped = false;
+			send_greeting(&s->clients[i]);
+			return &s->clients[i];
 		}
-		memmove(cl->in, cl->in + jerr.position, cl->in_len - (size_t)jerr.position);
-		cl->in_len -= (size_t)jerr.position;
-		handle_message(s, cl, msg);
-		json_decref(msg);
 	}
+	return NULL;
+}
+
+bool qmp_client_feed(struct qmp_server *s, struct qmp_client *cl, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (cl->fd != -1) {
+		size_t room, take;
+
+		if (!cl->in)
+			cl->in = xzalloc(QMP_IN_MAX);
+		room = QMP_IN_MAX - cl->in_len;
+		take = len < room ? len : room;
+		memcpy(cl->in + cl->in_len, p, take);
+		cl->in_len += take;
+		p += take;
+		len -= take;
+		while (client_next(s, cl))
+			;
+		if (!len)
+			break;
+	}
+	return cl->fd != -1;
+}
+
+void qmp_client_close(struct qmp_client *cl)
+{
+	if (cl->fd == QMP_FD_DETACHED)
+		cl->fd = -1;
+	client_drop(cl);
 }
 
 static void accept_client(struct qmp_server *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	json_t *greeting;
 	unsigned int i;
 
 	if (fd < 0)
@@ -617,11 +740,8 @@ static void accept_client(struct qmp_server *s)
 		return;
 	}
 	s->clients[i].fd = fd;
-	greeting = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
-			     "micro", 0, "minor", 1, "major", 0, "package", "hvsmoke",
-			     "capabilities");
-	client_send(&s->clients[i], greeting);
-	json_decref(greeting);
+	s->clients[i].dropped = false;
+	send_greeting(&s->clients[i]);
 }
 
 static void handle_signal(struct qmp_server *s)
@@ -640,6 +760,7 @@ static void *control_thread(void *arg)
 	struct qmp_server *s = arg;
 	struct pollfd pfd[QMP_MAX_CLIENTS + 3];
 	int idx[QMP_MAX_CLIENTS + 3];
+	bool more = false;	/* a client's buffer may hold another whole message */
 
 	for (;;) {
 		unsigned int n = 0, i, k;
@@ -657,11 +778,15 @@ static void *control_thread(void *arg)
 
 			if (cl->fd < 0)
 				continue;
+			/* a full input buffer is read only once its messages are handled */
 			pfd[n] = (struct pollfd){ .fd = cl->fd,
-						  .events = POLLIN | (cl->out_len ? POLLOUT : 0) };
+						  .events = (cl->in_len < QMP_IN_MAX && !cl->eof ?
+							     POLLIN : 0) |
+							    (cl->out_len ? POLLOUT : 0) };
 			idx[n++] = (int)i;
 		}
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+		/* with messages waiting, only look: stop, signals and new clients go first */
+		if (poll(pfd, n, more ? 0 : -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents)
 			break;		/* told to stop */
@@ -682,8 +807,20 @@ static void *control_thread(void *arg)
 					continue;
 				}
 				if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-					client_input(s, cl);
+					client_read(cl);
 			}
+		}
+		/* one message per client per round */
+		more = false;
+		for (i = 0; i < QMP_MAX_CLIENTS; i++) {
+			struct qmp_client *cl = &s->clients[i];
+
+			if (cl->fd < 0)
+				continue;
+			if (cl->in_len && client_next(s, cl))
+				more = true;
+			else if (cl->eof && !cl->out_len)
+				client_drop(cl);	/* said all it had to, and heard every reply */
 		}
 	}
 	return NULL;

@@ -17,8 +17,12 @@
 #define QMP_IN_MAX		(64u << 10)	/* one message may not be longer */
 #define QMP_OUT_MAX		(4u << 20)	/* a client this far behind is dropped */
 
+#define QMP_FD_DETACHED		(-2)	/* a client without a socket (tests, fuzzing) */
+
 struct qmp_client {
 	int fd;				/* -1: free slot */
+	bool dropped;			/* it was dropped (gone, lagging, oversized input) */
+	bool eof;			/* it sent its last byte; replies still go out */
 	bool negotiated;		/* qmp_capabilities done */
 	char *in;
 	size_t in_len;
@@ -49,5 +53,16 @@ int qmp_server_start(struct qmp_server *s, struct control *ctl, const char *path
 		     size_t errlen);
 /* Flush what clients are owed (briefly), close everything, join. */
 void qmp_server_stop(struct qmp_server *s);
+
+/*
+ * The protocol without sockets or a thread, for tests and the fuzzer: bytes
+ * in, replies (CRLF-terminated JSON) accumulate in cl->out for the caller.
+ */
+void qmp_server_init_detached(struct qmp_server *s, struct control *ctl);
+/* A client as if it had just connected: its greeting is already in cl->out. */
+struct qmp_client *qmp_client_open_detached(struct qmp_server *s);
+/* Handle every whole message in data; false once the server dropped the client. */
+bool qmp_client_feed(struct qmp_server *s, struct qmp_client *cl, const void *data, size_t len);
+void qmp_client_close(struct qmp_client *cl);
 
 #endif

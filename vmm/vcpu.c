@@ -61,12 +61,29 @@ int timed_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadl
 
 enum { WORK_QUEUED, WORK_RUNNING, WORK_DONE, WORK_CANCELLED };
 
-/* Make the thread come out of the guest and look at its requests. */
-static void kick_thread(struct vcpu *vcpu)
+/*
+ * Signal the thread if it still runs its loop. Under work_lock: the thread
+ * closes its work queue under that lock before it exits, so while work is
+ * open its pthread_t cannot have been joined and reused.
+ */
+static void signal_thread_locked(struct vcpu *vcpu)
+{
+	if (atomic_load(&vcpu->thread_started) && !vcpu->work_closed)
+		pthread_kill(vcpu->thread, SIG_KICK);
+}
+
+/* Make the thread come out of the guest and look at its requests; work_lock held. */
+static void kick_thread_locked(struct vcpu *vcpu)
 {
 	vcpu->vm->ops->vcpu_arm_kick(vcpu);
-	if (atomic_load(&vcpu->thread_started) && !atomic_load(&vcpu->exited))
-		pthread_kill(vcpu->thread, SIG_KICK);
+	signal_thread_locked(vcpu);
+}
+
+static void kick_thread(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->work_lock);
+	kick_thread_locked(vcpu);
+	pthread_mutex_unlock(&vcpu->work_lock);
 }
 
 /* Wake a thread parked by a pause. */
@@ -82,8 +99,9 @@ void vcpu__kick(struct vcpu *vcpu)
 	atomic_store(&vcpu->exit_request, true);
 	if (vcpu->kick_policy == KICK_LEGACY_SIGNAL) {
 		/* the known-bad kick: one bare signal, no immediate_exit */
-		if (atomic_load(&vcpu->thread_started) && !atomic_load(&vcpu->exited))
-			pthread_kill(vcpu->thread, SIG_KICK);
+		pthread_mutex_lock(&vcpu->work_lock);
+		signal_thread_locked(vcpu);
+		pthread_mutex_unlock(&vcpu->work_lock);
 	} else {
 		kick_thread(vcpu);
 	}
@@ -149,7 +167,7 @@ int vcpu__run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *, void *), void *arg
 				break;
 			}
 			/* resend until the thread picks it up, like any kick */
-			kick_thread(vcpu);
+			kick_thread_locked(vcpu);
 		}
 		/* a running item is on the vCPU's own thread and cannot block */
 		timed_wait_until(&vcpu->work_cond, &vcpu->work_lock,
@@ -203,6 +221,34 @@ static void close_work(struct vcpu *vcpu)
 		if (ops->loop_point)               \
 			ops->loop_point(vcpu, (p)); \
 	} while (0)
+
+/*
+ * Leave the loop with no I/O half done: the exit that stopped it (the
+ * completion `out`) is finished by one more entry with the kick armed, which
+ * KVM ends before the guest runs, or by the backend in userspace. Otherwise
+ * the evidence, QMP and a --reuse-vm reset would all see (or write) the
+ * registers of an instruction that has not completed.
+ */
+static void finish_io(struct vcpu *vcpu, const struct vcpu_exit *exit)
+{
+	const struct accel_ops *ops = vcpu->vm->ops;
+	struct vcpu_exit again;
+	int r;
+
+	if (ops->vcpu_complete_io) {
+		r = ops->vcpu_complete_io(vcpu, exit);
+	} else {
+		ops->vcpu_arm_kick(vcpu);
+		atomic_fetch_add_explicit(&vcpu->stats.entries, 1, memory_order_relaxed);
+		r = ops->vcpu_run(vcpu, &again);
+		if (r == -EINTR || r == -EAGAIN)
+			r = 0;
+		else if (r == 0)
+			atomic_fetch_add_explicit(&vcpu->stats.exits, 1, memory_order_relaxed);
+	}
+	if (r < 0)
+		vcpu->hooks->run_failed(vcpu->hooks->ctx, vcpu, r);
+}
 
 static void *vcpu_thread(void *arg)
 {
@@ -279,8 +325,11 @@ static void *vcpu_thread(void *arg)
 				atomic_fetch_add_explicit(&vcpu->stats.io_exits, 1,
 							  memory_order_relaxed);
 		}
-		if (vcpu->hooks->handle_exit(vcpu->hooks->ctx, vcpu, &exit) == VCPU_STOP)
+		if (vcpu->hooks->handle_exit(vcpu->hooks->ctx, vcpu, &exit) == VCPU_STOP) {
+			if (io_pending)
+				finish_io(vcpu, &exit);
 			break;
+		}
 		if (io_pending && ops->vcpu_complete_io) {
 			r = ops->vcpu_complete_io(vcpu, &exit);
 			if (r < 0) {

@@ -160,11 +160,67 @@ static void mark_all(struct boot_result *r)
 		r->vcpus[i].evidence = true;
 }
 
-static const char *ending(const struct boot_result *r)
+/* A CPU that took part in the SMM stage and has not come back from all its SMIs. */
+static bool pick_smm_unfinished(const struct boot_result *r, unsigned int id)
 {
-	if (r->completion < 0)
-		return "no completion before the VMM deadline";
-	return r->log.scan_done ? "firmware scan finished" : "firmware ended without a scan";
+	return smm_subject(r, id) && r->log.smm[id].exits < SMM_SMIS_PER_CPU;
+}
+
+/*
+ * Where a boot without a completion code was when time ran out, from the
+ * phases the firmware reported: "in the SMM stage" means something else than
+ * "in the scan", and neither is what the SMM or scan checks would say of it.
+ */
+static void stage_of(const struct boot_result *r, char *buf, size_t len)
+{
+	const struct ev_log *log = &r->log;
+
+	buf[0] = '\0';
+	if (!log->total)
+		snprintf(buf, len, "before the firmware's first event");
+	else if (!log->boot_seen)
+		snprintf(buf, len, "before the firmware's boot event");
+	else if (!(log->phases & (1u << PHASE_LAPIC_ON)))
+		snprintf(buf, len, "reading its config");
+	else if (!(log->phases & (1u << PHASE_STORM)))
+		snprintf(buf, len, "in the BSP's POST-code storm");
+	else if (!(log->phases & (1u << PHASE_SIPI_SENT)) && r->ncpus > 1)
+		snprintf(buf, len, "sending INIT and SIPI");
+	else if (!log->scan_done && r->ncpus > 1) {
+		snprintf(buf, len, "in the AP scan, APs not online: apic ");
+		list_ids(buf, len, r, pick_missing);
+	} else if (r->smm_stage) {
+		snprintf(buf, len, "in the SMM stage, CPUs that had not finished it: apic ");
+		list_ids(buf, len, r, pick_smm_unfinished);
+	} else {
+		snprintf(buf, len, "after its scan, before its completion code");
+	}
+}
+
+static void ending(const struct boot_result *r, char *buf, size_t len)
+{
+	if (r->completion < 0) {
+		size_t used;
+
+		snprintf(buf, len, "no completion before the VMM deadline, firmware ");
+		used = strlen(buf);
+		stage_of(r, buf + used, len - used);
+		return;
+	}
+	snprintf(buf, len, "%s", r->log.scan_done ? "firmware scan finished" :
+		 "firmware ended without a scan");
+}
+
+/* The firmware named it missing, yet it reported online: it came after the scan ended. */
+static bool pick_late(const struct boot_result *r, unsigned int id)
+{
+	return !is_bsp(r, id) && r->log.fw_missing[id] && r->log.online[id];
+}
+
+/* The firmware's scan ended with this AP not online (its missing list or its count). */
+static bool pick_fw_lost(const struct boot_result *r, unsigned int id)
+{
+	return !is_bsp(r, id) && (r->log.fw_missing[id] || r->log.online[id] == 0);
 }
 
 void verdict_classify(struct boot_result *r)
@@ -267,14 +323,24 @@ void verdict_classify(struct boot_result *r)
 		return;
 	}
 
-	if (r->abort == ABORT_QUIT && r->completion < 0) {
-		/* cut short on purpose: only what already went wrong counts */
+	if (r->abort == ABORT_QUIT && r->completion < 0 && !r->timed_out) {
+		/*
+		 * Cut short on purpose: only what already went wrong counts, but
+		 * that counts in full. An AP the firmware's finished scan did not
+		 * find stays lost, whenever the quit came.
+		 */
 		if (mark(r, pick_reset)) {
 			r->cls = FC_AP_RESET;
 			snprintf(r->detail, sizeof(r->detail), "an AP ran the reset vector before the quit");
 		} else if (mark(r, pick_dup)) {
 			r->cls = FC_AP_DUPLICATE;
 			snprintf(r->detail, sizeof(r->detail), "an AP reported twice before the quit");
+		} else if (log->scan_done && (n = mark(r, pick_fw_lost))) {
+			r->cls = FC_AP_MISSING;
+			snprintf(r->detail, sizeof(r->detail),
+				 "%u of %u AP(s) missing when the firmware's scan ended, before the quit: apic ",
+				 n, r->ncpus - 1);
+			list_ids(r->detail, sizeof(r->detail), r, pick_fw_lost);
 		}
 		return;
 	}
@@ -297,19 +363,37 @@ void verdict_classify(struct boot_result *r)
 	}
 	n = mark(r, pick_missing);
 	if (n) {
+		char why[200];
+
+		ending(r, why, sizeof(why));
 		r->cls = FC_AP_MISSING;
 		snprintf(r->detail, sizeof(r->detail), "%u of %u AP(s) missing (%s): apic ", n,
-			 r->ncpus - 1, ending(r));
+			 r->ncpus - 1, why);
 		list_ids(r->detail, sizeof(r->detail), r, pick_missing);
+		return;
+	}
+	if (r->completion < 0) {
+		/*
+		 * Out of time with every AP online: whatever stage it was in did
+		 * not finish, so its checks (SMM's above all) have nothing to judge.
+		 */
+		size_t used;
+
+		r->cls = FC_BOOT_TIMEOUT;
+		snprintf(r->detail, sizeof(r->detail),
+			 "all APs online but no completion code before the VMM deadline: firmware ");
+		used = strlen(r->detail);
+		stage_of(r, r->detail + used, sizeof(r->detail) - used);
+		mark_all(r);
 		return;
 	}
 	if (r->smm_stage && classify_smm(r))
 		return;
-	if (r->completion < 0) {
-		r->cls = FC_BOOT_TIMEOUT;
+	if (r->completion == DONE_AP_MISSING && (n = mark(r, pick_late))) {
+		r->cls = FC_AP_MISSING;
 		snprintf(r->detail, sizeof(r->detail),
-			 "all APs online but no completion code before the VMM deadline");
-		mark_all(r);
+			 "%u AP(s) came online only after the firmware's scan deadline: apic ", n);
+		list_ids(r->detail, sizeof(r->detail), r, pick_late);
 		return;
 	}
 	if (r->completion != DONE_PASS) {

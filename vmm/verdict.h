@@ -59,6 +59,7 @@ struct boot_result {
 	bool smm_stage;			/* the firmware was asked to run its SMM stage */
 	int smi_error;			/* -errno of a failed KVM_SMI for port 0xB2 */
 	bool quit_internal;		/* the quit was this boot's --quit-at */
+	bool not_run;			/* a quit came before its vCPUs could start: no verdict */
 	uint64_t quit_after_ns;		/* threads started -> quit */
 	uint64_t quit_latency_ns;	/* quit -> every vCPU thread joined */
 	uint64_t post_writes;

@@ -4,6 +4,7 @@
  * trusts the VMM's own counts over the firmware's code, and points the
  * evidence at the right vCPUs.
  */
+#include "../../vmm/boot.h"
 #include "../../vmm/devices/platform.h"
 #include "../../vmm/protocol.h"
 #include "../../vmm/verdict.h"
@@ -176,10 +177,11 @@ static void test_quit(void)
 {
 	struct boot_result r;
 
-	/* a quit before completion is not a missing AP */
+	/* a quit in the middle of the scan is not a missing AP */
 	good_boot(&r);
 	r.abort = ABORT_QUIT;
 	r.completion = -1;
+	r.log.scan_done = false;
 	r.log.online[2] = 0;
 	verdict_classify(&r);
 	TEST_ASSERT(r.cls == FC_PASS, "quit cut short: %s", fail_class_name(r.cls));
@@ -199,6 +201,66 @@ static void test_quit(void)
 	verdict_classify(&r);
 	TEST_ASSERT(r.cls == FC_QUIT_TIMEOUT && strstr(r.detail, "after the quit: vcpu 3"),
 		    "quit-timeout: %s %s", fail_class_name(r.cls), r.detail);
+}
+
+/* Issue 11, item 4: a quit never turns what the firmware found lost into a pass. */
+static void test_quit_keeps_lost_aps(void)
+{
+	struct boot_result r;
+
+	/* the scan ended and reported AP 2 missing; the quit came after */
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.completion = -1;
+	r.log.online[2] = 0;
+	r.log.scan_online = 2;
+	r.log.fw_missing[2] = true;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING && strstr(r.detail, "apic 2") && reports[2].evidence,
+		    "lost before the quit: %s %s", fail_class_name(r.cls), r.detail);
+
+	/* a finished scan short of an AP, without the missing event yet */
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.completion = -1;
+	r.log.online[3] = 0;
+	r.log.scan_online = 2;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING && strstr(r.detail, "apic 3"),
+		    "scan short before the quit: %s %s", fail_class_name(r.cls), r.detail);
+
+	/* a boot that ran out of time, then saw a quit: still the timeout's verdict */
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.timed_out = true;
+	r.completion = -1;
+	r.log.scan_done = false;
+	r.log.online[1] = 0;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING, "timed out, then quit: %s %s", fail_class_name(r.cls),
+		    r.detail);
+	good_boot(&r);
+	r.abort = ABORT_QUIT;
+	r.timed_out = true;
+	r.completion = -1;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_BOOT_TIMEOUT, "timed out, every AP online, then quit: %s",
+		    fail_class_name(r.cls));
+}
+
+/* Issue 11, item 7: an AP that came after the scan's deadline is named late. */
+static void test_late_ap(void)
+{
+	struct boot_result r;
+
+	good_boot(&r);
+	r.completion = DONE_AP_MISSING;
+	r.log.scan_online = 2;
+	r.log.fw_missing[3] = true;	/* the snapshot missed it; its report came after */
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_AP_MISSING && strstr(r.detail, "after the firmware's scan deadline") &&
+		    strstr(r.detail, "apic 3") && reports[3].evidence && !reports[1].evidence,
+		    "late: %s %s", fail_class_name(r.cls), r.detail);
 }
 
 static void smm_good(struct boot_result *r)
@@ -262,6 +324,62 @@ static void test_smm(void)
 	r.completion = DONE_SMM_STUCK;
 	verdict_classify(&r);
 	TEST_ASSERT(r.cls == FC_SMM_STUCK, "firmware-only stuck: %s", fail_class_name(r.cls));
+
+	/*
+	 * Issue 11, item 1: out of time in the middle of the SMM stage (the APs
+	 * still storming, then queued for the lock) is a boot-timeout that names
+	 * the stage and who had not finished, never smm-missing.
+	 */
+	smm_good(&r);
+	r.completion = -1;
+	r.timed_out = true;
+	r.log.phases = (1u << PHASE_LAPIC_ON) | (1u << PHASE_STORM) | (1u << PHASE_SIPI_SENT);
+	r.log.smm[2].enters = r.log.smm[2].exits = 1;
+	memset(&r.log.smm[3], 0, sizeof(r.log.smm[3]));
+	r.log.total = 20;
+	verdict_classify(&r);
+	TEST_ASSERT(r.cls == FC_BOOT_TIMEOUT && strstr(r.detail, "in the SMM stage") &&
+		    strstr(r.detail, "apic 2,3"), "slow SMM boot: %s %s", fail_class_name(r.cls),
+		    r.detail);
+
+	/* and in the BSP's storm, before any AP was started: named too */
+	good_boot(&r);
+	r.completion = -1;
+	r.timed_out = true;
+	r.log.scan_done = false;
+	r.log.total = 3;
+	r.log.phases = 1u << PHASE_LAPIC_ON;
+	verdict_classify(&r);
+	TEST_ASSERT(strstr(r.detail, "in the BSP's POST-code storm"), "storm stage: %s %s",
+		    fail_class_name(r.cls), r.detail);
+}
+
+/*
+ * The VMM's budget covers the firmware's worst case for every stage it runs:
+ * with SMM, two storms (the BSP's, then each AP's before its stage) and the
+ * stage's own deadlines (see smm_wait_aps in guestfw/smm/report.asm).
+ */
+static void test_budget(void)
+{
+	unsigned int t, storm;
+
+	for (t = 10; t <= 600000; t *= 3) {
+		for (storm = 0; storm <= 60000; storm = storm ? storm * 4 : 1) {
+			uint64_t d = t / 2, smi = d / 8;
+			uint64_t fw_plain = storm + d;
+			uint64_t fw_smm = 2ull * storm + d + (d + 3 * smi) + (d + 4 * smi);
+
+			TEST_ASSERT(boot_budget_ms(t, storm, false) > fw_plain,
+				    "t=%u storm=%u without SMM", t, storm);
+			TEST_ASSERT(boot_budget_ms(t, storm, true) > fw_smm,
+				    "t=%u storm=%u with SMM: %llu <= %llu", t, storm,
+				    (unsigned long long)boot_budget_ms(t, storm, true),
+				    (unsigned long long)fw_smm);
+		}
+	}
+	/* the issue's case: --storm 2000 at the default timeout */
+	TEST_ASSERT(boot_budget_ms(2000, 2000, true) >= 2 * 2000 + 2000,
+		    "--storm 2000 with SMM: %llu ms", (unsigned long long)boot_budget_ms(2000, 2000, true));
 }
 
 int main(void)
@@ -272,6 +390,9 @@ int main(void)
 	test_timeout_and_protocol();
 	test_completion_codes();
 	test_quit();
+	test_quit_keeps_lost_aps();
+	test_late_ap();
 	test_smm();
+	test_budget();
 	return unit_done("test_verdict");
 }

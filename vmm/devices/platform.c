@@ -229,10 +229,18 @@ void platform__run_failed(void *ctx, struct vcpu *vcpu, int err)
 void platform__abort(struct platform *p, enum platform_abort why, uint64_t t_ns)
 {
 	pthread_mutex_lock(&p->lock);
-	if (p->abort == ABORT_NONE) {
+	/* a boot that already ended on its own (or ran out of time) keeps that ending */
+	if (p->abort == ABORT_NONE && !p->finished) {
 		p->abort = why;
 		p->t_abort_ns = t_ns;
 	}
+	finish_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void platform__time_out(struct platform *p)
+{
+	pthread_mutex_lock(&p->lock);
 	finish_locked(p);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -64,6 +64,8 @@ void platform__run_failed(void *ctx, struct vcpu *vcpu, int err);
 
 /* End the boot from outside (first reason wins). Never blocks for long. */
 void platform__abort(struct platform *p, enum platform_abort why, uint64_t t_ns);
+/* The VMM's deadline passed: the boot has ended, and a quit or reset after it changes nothing. */
+void platform__time_out(struct platform *p);
 
 /* Wait until finished or deadline_ns. Returns true if finished. */
 bool platform__wait(struct platform *p, uint64_t deadline_ns);

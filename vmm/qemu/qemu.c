@@ -801,7 +801,7 @@ struct qboot {
 	struct notes notes;
 	char *dump;			/* `info registers -a`, read while QEMU still ran */
 	uint64_t t_start;		/* `cont` answered */
-	uint64_t deadline;		/* boot_timeout + storm after t_start */
+	uint64_t deadline;		/* boot_budget_ms() after t_start */
 	uint64_t quit_at;		/* --quit-at, absolute; UINT64_MAX: never */
 	uint64_t t_quit;		/* the quit was sent; 0: none */
 	uint64_t stop_by;		/* after the completion: QEMU must be gone by then */
@@ -1077,7 +1077,7 @@ static bool qemu_boot(struct boot_target *bt, const struct boot_spec *spec, stru
 	}
 	json_decref(ret);
 	b.t_start = now_ns();
-	b.deadline = b.t_start + ((uint64_t)p->boot_timeout_ms + p->storm_ms) * 1000000ull;
+	b.deadline = b.t_start + boot_budget_ms(p->boot_timeout_ms, p->storm_ms, p->smm) * 1000000ull;
 	if (spec->quit_at_ms >= 0)
 		b.quit_at = b.t_start + (uint64_t)spec->quit_at_ms * 1000000ull;
 
