@@ -5,6 +5,34 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# A passing scripted boot (no /dev/kvm needed) for the tests of outputs and setup errors.
+PASS2="$ROOT/tests/scripts/pass2-kvm.txt"
+
+teardown() {
+	if [ -n "${U_DIR:-}" ]; then
+		rm -rf "$U_DIR"
+	fi
+}
+
+# A directory an unprivileged user can write to, in U_DIR (removed by teardown).
+unprivileged_dir() {
+	U_DIR=$(mktemp -d /tmp/hvsmoke-bats.XXXXXX)
+	chmod 0777 "$U_DIR"
+}
+
+# run, as a user that file permissions apply to: nobody via setpriv when root,
+# else the caller itself. The environment passes through.
+run_unprivileged() {
+	if [ "$(id -u)" != 0 ]; then
+		run --separate-stderr "$@"
+		return
+	fi
+	command -v setpriv >/dev/null || skip "setpriv is not installed: cannot drop root here"
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$HV" ||
+		skip "user nobody cannot run $HV"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
 @test "--help prints usage and exits 0" {
 	run "$HV" --help
 	[ "$status" -eq 0 ]
@@ -62,7 +90,7 @@ load helpers
 	HVSMOKE_KVM_DEVICE=/nonexistent/kvm run --separate-stderr "$HV" --accel kvm \
 		--json "$BATS_TEST_TMPDIR/s.json" --junit "$BATS_TEST_TMPDIR/s.xml"
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"1..0 # SKIP kvm unavailable: /nonexistent/kvm: No such file or directory"* ]]
+	[[ "$output" == *"1..0 # SKIP kvm unavailable: KVM device /nonexistent/kvm (from HVSMOKE_KVM_DEVICE): No such file or directory"* ]]
 	[ "$(json_get "$BATS_TEST_TMPDIR/s.json" verdict)" = skip ]
 	python3 -c 'import sys,xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); assert r.find("testcase/skipped") is not None' \
 		"$BATS_TEST_TMPDIR/s.xml"
@@ -73,7 +101,11 @@ load helpers
 	[ "$status" -eq 0 ]
 	echo "$output" > "$BATS_TEST_TMPDIR/i.json"
 	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" accel_available)" = False ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" backends.kvm.state)" = absent ]
 	[[ "$(json_get "$BATS_TEST_TMPDIR/i.json" kernel)" == Linux* ]]
+	HVSMOKE_KVM_DEVICE=/nonexistent/kvm run "$HV" info
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kvm:             absent: KVM device /nonexistent/kvm (from HVSMOKE_KVM_DEVICE): No such file or directory"* ]]
 }
 
 @test "info lists the KVM caps that matter" {
@@ -190,7 +222,7 @@ PY
 @test "--accel auto with neither KVM nor MSHV: exit 4 naming both" {
 	HVSMOKE_KVM_DEVICE=/nonexistent/kvm HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" --iterations 1
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"1..0 # SKIP no accelerator: kvm: /nonexistent/kvm: No such file or directory; mshv: /nonexistent/mshv: No such file or directory"* ]]
+	[[ "$output" == *"1..0 # SKIP no accelerator: kvm: KVM device /nonexistent/kvm (from HVSMOKE_KVM_DEVICE): No such file or directory; mshv: /nonexistent/mshv: No such file or directory"* ]]
 }
 
 @test "--accel mshv without /dev/mshv: exit 4 with the reason; info lists MSHV as absent" {
@@ -203,4 +235,176 @@ PY
 	HVSMOKE_MSHV_DEVICE=/nonexistent/mshv run "$HV" info --json
 	echo "$output" > "$BATS_TEST_TMPDIR/i.json"
 	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" backends.mshv.available)" = False ]
+}
+
+@test "a FIFO as --json, --junit or mkconfig --out is refused at once, never opened" {
+	f="$BATS_TEST_TMPDIR/fifo"
+	mkfifo "$f"
+	for opt in --json --junit; do
+		# timeout: opening a FIFO for writing blocks until a reader comes
+		run --separate-stderr timeout 10 "$HV" --accel "script:$PASS2" --cpus 2 \
+			--iterations 1 "$opt" "$f"
+		echo "$opt: $status: $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "$stderr" = "hvsmoke: error: $opt $f: not a regular file" ]
+	done
+	run --separate-stderr timeout 10 "$HV" mkconfig --out "$f"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: --out $f: not a regular file" ]
+	# still the FIFO: nothing was renamed over it
+	[ -p "$f" ]
+	run --separate-stderr timeout 10 "$HV" --accel "script:$PASS2" --json "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: --json $BATS_TEST_TMPDIR: not a regular file" ]
+}
+
+@test "--json /dev/full with --qmp: refused before any boot, and no socket is left" {
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	run --separate-stderr timeout 20 "$HV" --accel "script:$PASS2" --cpus 2 --iterations 3 \
+		--json /dev/full --qmp q.sock
+	[ "$status" -eq 2 ]
+	# no TAP at all: no boot ran
+	[ -z "$output" ]
+	[ "$stderr" = "hvsmoke: error: --json /dev/full: not a regular file" ]
+	[ ! -e q.sock ]
+	[ -z "$(ls -A)" ]
+}
+
+@test "a setup error leaves no --json or --junit file behind" {
+	d="$BATS_TEST_TMPDIR/out"
+	mkdir "$d"
+	# the scripted accelerator has no SMM; a --qmp socket in a missing directory
+	for args in "--smm on" "--qmp $d/missing/q.sock"; do
+		run --separate-stderr "$HV" --accel "script:$PASS2" --iterations 1 \
+			--json "$d/r.json" --junit "$d/r.xml" $args
+		echo "$args: $status: $stderr"
+		[ "$status" -eq 2 ]
+		[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+		# not even a temporary file
+		[ -z "$(ls -A "$d")" ]
+	done
+}
+
+@test "a KVM device without permission: exit 2 with the reason, and no --json file left" {
+	unprivileged_dir
+	: > "$U_DIR/kvm"
+	chmod 000 "$U_DIR/kvm"
+	HVSMOKE_KVM_DEVICE="$U_DIR/kvm" run_unprivileged "$HV" --accel kvm --iterations 1 \
+		--json "$U_DIR/r.json" --junit "$U_DIR/r.xml"
+	[ "$status" -eq 2 ]
+	[ "$(ls -A "$U_DIR")" = kvm ]
+	[ "$stderr" = "hvsmoke: error: KVM device $U_DIR/kvm (from HVSMOKE_KVM_DEVICE): Permission denied" ]
+}
+
+@test "a write error after the boots: exit 2, one line, the old file kept, no temp file, no socket" {
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	# RLIMIT_FSIZE of 1 KiB: every report here is bigger, so its write fails (EFBIG)
+	for args in "--json r.json" "--junit r.json --iterations 40"; do
+		echo old > r.json
+		run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ \
+			"$HV" --accel "script:$PASS2" --cpus 2 --iterations 2 --qmp q.sock -q $args
+		echo "$args: $status: $stderr"
+		[ "$status" -eq 2 ]
+		# the boots ran and passed; only the report failed
+		[[ "$output" == *"# verdict: pass"* ]]
+		[ "$stderr" = "hvsmoke: error: ${args%% *} r.json: File too large" ]
+		[ "$(cat r.json)" = old ]
+		[ "$(ls -A)" = r.json ]
+	done
+}
+
+@test "a report is replaced whole: through its symlink, with its mode" {
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	echo old > real.json
+	chmod 640 real.json
+	ln -s real.json link.json
+	run "$HV" --accel "script:$PASS2" --cpus 2 --iterations 2 -q --json link.json
+	[ "$status" -eq 0 ]
+	[ -L link.json ]
+	[ "$(json_get real.json iterations_run)" -eq 2 ]
+	[ "$(stat -c %a real.json)" = 640 ]
+	[ "$(ls -A | sort | tr '\n' ' ')" = "link.json real.json " ]
+}
+
+@test "--help and --version win over options that do not apply; an unknown option does not" {
+	cd "$BATS_TEST_TMPDIR"
+	for args in "--help --json x" "-h --iterations 1" "info --help --cpus 3" \
+		    "qemu --reuse-vm -h" "mkconfig --help"; do
+		run --separate-stderr "$HV" $args
+		echo "$args: $status: $stderr"
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: hvsmoke"* ]]
+		[ -z "$stderr" ]
+	done
+	run --separate-stderr "$HV" --version --json x
+	[ "$status" -eq 0 ]
+	[[ "$output" == "hvsmoke "[0-9]* ]]
+	# nothing ran, nothing was written
+	[ ! -e x ]
+	for args in "--version --frob" "--frob --help"; do
+		run --separate-stderr "$HV" $args
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "$stderr" = "hvsmoke: error: unknown option '--frob' (try --help)" ]
+	done
+}
+
+@test "info --accel script:FILE with a missing or bad script is a usage error" {
+	run --separate-stderr "$HV" info --accel script:/nonexistent
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "hvsmoke: error: --accel script:/nonexistent: No such file or directory" ]
+	printf 'semantics kvm\n' > "$BATS_TEST_TMPDIR/s.txt"
+	run --separate-stderr "$HV" info --json --accel "script:$BATS_TEST_TMPDIR/s.txt"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"no vcpu section"* ]]
+	run "$HV" info --accel "script:$PASS2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"script api:"* ]]
+}
+
+@test "HVSMOKE_KVM_DEVICE naming a directory: info and run name the variable and the path" {
+	d="$BATS_TEST_TMPDIR"
+	HVSMOKE_KVM_DEVICE="$d" run --separate-stderr "$HV" info
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kvm:             unusable: KVM device $d (from HVSMOKE_KVM_DEVICE): Is a directory"* ]]
+	HVSMOKE_KVM_DEVICE="$d" run --separate-stderr "$HV" --accel kvm --iterations 1
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: KVM device $d (from HVSMOKE_KVM_DEVICE): Is a directory" ]
+}
+
+@test "info as a user without access to the KVM device: present, not permitted, not absent" {
+	unprivileged_dir
+	: > "$U_DIR/kvm"
+	chmod 000 "$U_DIR/kvm"
+	HVSMOKE_KVM_DEVICE="$U_DIR/kvm" run_unprivileged "$HV" info
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kvm:             present, not permitted: KVM device $U_DIR/kvm (from HVSMOKE_KVM_DEVICE): Permission denied"* ]]
+	HVSMOKE_KVM_DEVICE="$U_DIR/kvm" run_unprivileged "$HV" info --json
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/i.json"
+	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" backends.kvm.state)" = not-permitted ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" backends.kvm.available)" = False ]
+}
+
+@test "numbers are decimal (a leading zero too) or hex with 0x, never octal" {
+	run "$HV" mkconfig --out "$BATS_TEST_TMPDIR/c.bin" --cpus 010
+	[ "$status" -eq 0 ]
+	# expected_cpus: u32 at offset 12
+	[ "$(od -An -tu4 -j12 -N4 "$BATS_TEST_TMPDIR/c.bin" | tr -d ' ')" = 10 ]
+	run "$HV" mkconfig --out "$BATS_TEST_TMPDIR/c.bin" --cpus 0x0c
+	[ "$(od -An -tu4 -j12 -N4 "$BATS_TEST_TMPDIR/c.bin" | tr -d ' ')" = 12 ]
+	# 08 and 09 are not octal numbers at all: they were refused
+	run "$HV" --accel "script:$PASS2" --cpus 02 --iterations 09 -q --json "$BATS_TEST_TMPDIR/r.json"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" iterations_run)" -eq 9 ]
+	for args in "--cpus 0x" "--cpus 0x-1" "--iterations 1e3"; do
+		run --separate-stderr "$HV" $args
+		[ "$status" -eq 2 ]
+	done
 }

@@ -58,7 +58,7 @@ S="$ROOT/tests/scripts"
 	printf 'semantics xen\n' > "$BATS_TEST_TMPDIR/bad.txt"
 	run --separate-stderr "$HV" --accel "script:$BATS_TEST_TMPDIR/bad.txt" --iterations 1
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "hvsmoke: error: script line 1: cannot parse it" ]
+	[ "$stderr" = "hvsmoke: error: script $BATS_TEST_TMPDIR/bad.txt line 1: semantics takes kvm or mshv" ]
 	run --separate-stderr "$HV" --accel "script:$BATS_TEST_TMPDIR/none.txt" --iterations 1
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"No such file"* ]]
@@ -84,4 +84,54 @@ S="$ROOT/tests/scripts"
 @test "--reuse-vm with the scripted accelerator: each warm reset starts the script over" {
 	run "$HV" --accel "script:$S/pass2-kvm.txt" --cpus 2 --iterations 30 --reuse-vm -q
 	[ "$status" -eq 0 ]
+}
+
+# Each of these used to load and boot into ap-missing: now a usage error
+# naming the line and the reason, before any boot.
+@test "empty, vcpu-less, binary and too-wide scripts are usage errors naming the line" {
+	d="$BATS_TEST_TMPDIR"
+	: > "$d/empty.txt"
+	printf '# nothing here\n\n' > "$d/comments.txt"
+	printf 'semantics kvm\nkick-at 0 top 1\n' > "$d/novcpu.txt"
+	printf 'semantics kvm\nvcpu all: io-out 0x80 1\n\0vcpu 1: hlt\n' > "$d/nul.txt"
+	printf 'semantics kvm\nvcpu 0: event 1 0 2; done 0x10\nvcpu 1: io-out 0x80 0x1ffffffff 4\n' > "$d/wide.txt"
+	printf 'vcpu all: io-out 0x80 1\nvcpu 0: after 1 4294967296\n' > "$d/after.txt"
+	printf 'vcpu all: event 2 0x100 0\n' > "$d/event.txt"
+	printf 'vcpu all: io-out 0x80 1 8\n' > "$d/size.txt"
+	while IFS="|" read -r f want; do
+		run --separate-stderr "$HV" --accel "script:$d/$f" --cpus 2 --iterations 1
+		echo "$f: $status: $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[ "$stderr" = "hvsmoke: error: script $d/$f$want" ]
+	done <<-EOF
+		empty.txt|: empty (nothing but blank lines and comments)
+		comments.txt|: empty (nothing but blank lines and comments)
+		novcpu.txt|: no vcpu section (vcpu N|all: STEP; ...)
+		nul.txt| line 3: NUL byte at offset 38 (not a text file)
+		wide.txt| line 3: value 0x1ffffffff does not fit in 32 bits
+		after.txt| line 2: entry count 4294967296 does not fit in 32 bits
+		event.txt| line 1: apic 0x100 does not fit in 8 bits
+		size.txt| line 1: size 8 is not 1, 2 or 4
+	EOF
+}
+
+@test "a FIFO or a device as the script is refused at once, never read" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for f in "$BATS_TEST_TMPDIR/fifo" /dev/zero; do
+		# timeout: reading a FIFO blocks until a writer comes, /dev/zero never ends
+		run --separate-stderr timeout 10 "$HV" --accel "script:$f" --iterations 1
+		echo "$f: $status: $stderr"
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "hvsmoke: error: --accel script:$f: not a regular file" ]
+	done
+}
+
+@test "a script with CRLF line ends works as with LF" {
+	sed 's/$/\r/' "$S/pass2-kvm.txt" > "$BATS_TEST_TMPDIR/crlf.txt"
+	grep -q $'\r$' "$BATS_TEST_TMPDIR/crlf.txt"
+	run "$HV" --accel "script:$BATS_TEST_TMPDIR/crlf.txt" --cpus 2 --iterations 5 -q \
+		--json "$BATS_TEST_TMPDIR/r.json"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" passed)" -eq 5 ]
 }

@@ -57,15 +57,19 @@ static uint8_t *firmware_load(const char *path, size_t *size)
 static int cmd_mkconfig(const struct hv_opts *o)
 {
 	struct hvsmoke_cfg cfg;
-	FILE *f;
+	struct out_file of;
+	char why[128];
 
 	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(),
 			 (o->console ? CFG_F_CONSOLE : 0) | (o->smm == SMM_ON ? CFG_F_SMM : 0) |
 			 (o->event_stream ? CFG_F_EVSTREAM : 0),
 			 o->storm_ms, o->ipi_pattern);
-	f = fopen(o->out_path, "wb");
-	if (!f || fwrite(&cfg, sizeof(cfg), 1, f) != 1 || fclose(f))
-		die(HV_EXIT_USAGE, "mkconfig: %s: %s", o->out_path, strerror(errno));
+	if (out_file_open(&of, o->out_path, why, sizeof(why)))
+		die(HV_EXIT_USAGE, "--out %s: %s", o->out_path, why);
+	/* a failed write stays in the stream's error flag: the commit reports it */
+	fwrite(&cfg, sizeof(cfg), 1, of.f);
+	if (out_file_commit(&of, why, sizeof(why)))
+		die(HV_EXIT_USAGE, "--out %s: %s", o->out_path, why);
 	return HV_EXIT_PASS;
 }
 
@@ -74,6 +78,9 @@ static int cmd_info(const struct hv_opts *o)
 	struct host_info h;
 
 	host_info_gather(&h, o->accel);
+	/* a bad script:FILE is the user's, as in a run; a missing device is a fact to report */
+	if (h.probe_err == -EINVAL)
+		die(HV_EXIT_USAGE, "%s", h.accel_why);
 	host_info_print(stdout, &h, o->json);
 	return HV_EXIT_PASS;
 }
@@ -94,25 +101,48 @@ static bool show_progress(const struct hv_opts *o)
 	return o->verbose >= 0 && isatty(STDERR_FILENO) && !(ci && *ci);
 }
 
-static void write_summaries(const struct hv_opts *o, const struct run_summary *s,
-			    const struct host_info *h)
+/*
+ * 0, or -1 once each failed write has had its line: the caller still stops
+ * what it started (the QMP socket, QEMU) before it exits 2.
+ */
+static int write_summaries(const struct hv_opts *o, const struct run_summary *s,
+			   const struct host_info *h)
 {
-	if (o->json_path && json_write(o->json_path, s, h))
-		die(HV_EXIT_USAGE, "--json %s: %s", o->json_path, strerror(errno));
-	if (o->junit_path && junit_write(o->junit_path, s))
-		die(HV_EXIT_USAGE, "--junit %s: %s", o->junit_path, strerror(errno));
+	char why[128];
+	int r = 0;
+
+	if (o->json_path && json_write(o->json_path, s, h, why, sizeof(why))) {
+		pr_err("--json %s: %s", o->json_path, why);
+		r = -1;
+	}
+	if (o->junit_path && junit_write(o->junit_path, s, why, sizeof(why))) {
+		pr_err("--junit %s: %s", o->junit_path, why);
+		r = -1;
+	}
+	return r;
 }
 
-static void check_writable(const char *path, const char *opt)
+/*
+ * A typo in an output path must cost nothing: refuse it before any boot,
+ * and without creating the file, so that a later setup error leaves none.
+ */
+static void check_outputs(const struct hv_opts *o)
 {
-	FILE *f;
+	char why[128];
 
-	if (!path)
-		return;
-	f = fopen(path, "a");
-	if (!f)
-		die(HV_EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
-	fclose(f);
+	if (o->json_path && out_file_check(o->json_path, why, sizeof(why)))
+		die(HV_EXIT_USAGE, "--json %s: %s", o->json_path, why);
+	if (o->junit_path && out_file_check(o->junit_path, why, sizeof(why)))
+		die(HV_EXIT_USAGE, "--junit %s: %s", o->junit_path, why);
+}
+
+/* The --qmp socket, while it exists: an exit() on any path must not leave it. */
+static const char *qmp_socket_path;
+
+static void qmp_socket_unlink(void)
+{
+	if (qmp_socket_path)
+		unlink(qmp_socket_path);
 }
 
 static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
@@ -125,7 +155,8 @@ static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct
 			 h->accel_why);
 	printf("TAP version 13\n1..0 # SKIP %s\n", s->skip_reason);
 	fflush(stdout);
-	write_summaries(o, s, h);
+	if (write_summaries(o, s, h))
+		return HV_EXIT_USAGE;
 	pr_info("skip: %s", s->skip_reason);
 	return HV_EXIT_SKIP;
 }
@@ -194,6 +225,8 @@ static void run_boots(const struct hv_opts *o, struct boot_target *t, struct run
 		spec.quit_at_ms = o->quit_at_ms == QUIT_AT_RANDOM ?
 				  (int)(rng_next(&quit_rng) % (2 * o->storm_ms + 5)) : o->quit_at_ms;
 		safe = t->boot(t, &spec, r);
+		if (r->not_run)
+			break;	/* quit while it was being built: it never ran */
 		if (r->abort == ABORT_RESET && safe) {
 			printf("# boot %u: system_reset, running it again\n", it);
 			fflush(stdout);
@@ -272,6 +305,7 @@ static int cmd_run(const struct hv_opts *o)
 	struct qmp_server qmp;
 	char err[256];
 	unsigned int failures;
+	int write_err;
 
 	if (o->firmware) {
 		fw_owned = firmware_load(o->firmware, &bp->fw_size);
@@ -281,9 +315,7 @@ static int cmd_run(const struct hv_opts *o)
 		bp->fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
 	}
 
-	/* a typo in an output path must cost nothing: check before any boot */
-	check_writable(o->json_path, "--json");
-	check_writable(o->junit_path, "--junit");
+	check_outputs(o);
 
 	host_info_gather(&host, o->accel);
 	ops = host.ops;
@@ -321,6 +353,8 @@ static int cmd_run(const struct hv_opts *o)
 	control_init(&ctl, o->cpus);
 	if (qmp_server_start(&qmp, &ctl, o->qmp_path, err, sizeof(err)))
 		die(HV_EXIT_USAGE, "%s", err);
+	qmp_socket_path = o->qmp_path;
+	atexit(qmp_socket_unlink);
 
 	nt.base.name = "native";
 	nt.base.boot = native_boot;
@@ -345,12 +379,14 @@ static int cmd_run(const struct hv_opts *o)
 	pr_info("seed=%llu accel=%s cpus=%u sync-policy=%s sync-hammer=%s",
 		(unsigned long long)seed, ops->name, o->cpus, sum.sync_policy, sum.sync_hammer);
 	run_boots(o, &nt.base, &sum);
-	write_summaries(o, &sum, &host);
+	control_finish(&ctl);	/* monitor commands stop waiting for a next boot */
+	write_err = write_summaries(o, &sum, &host);
 	qmp_server_stop(&qmp);
+	qmp_socket_path = NULL;
 	if (sum.class_count[FC_QUIT_TIMEOUT]) {
 		/* threads are still in a guest: leave now, there is nothing to join */
 		fflush(NULL);
-		_exit(HV_EXIT_FAIL);
+		_exit(write_err ? HV_EXIT_USAGE : HV_EXIT_FAIL);
 	}
 	boot_release(&reuse);
 	control_destroy(&ctl);
@@ -358,6 +394,8 @@ static int cmd_run(const struct hv_opts *o)
 	failures = sum.failures_total;
 	summary_free(&sum);
 	free(fw_owned);
+	if (write_err)
+		return HV_EXIT_USAGE;
 	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
 }
 
@@ -372,7 +410,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	uint64_t seed = o->seed_set ? o->seed : random_seed();
 	char err[512], accel[32];
 	unsigned int failures;
-	int ret;
+	int ret, write_err;
 
 	if (o->firmware) {
 		fw_owned = firmware_load(o->firmware, &qp.fw_size);
@@ -381,8 +419,7 @@ static int cmd_qemu(const struct hv_opts *o)
 		qp.fw = hvsmoke_fw_start;
 		qp.fw_size = (size_t)(hvsmoke_fw_end - hvsmoke_fw_start);
 	}
-	check_writable(o->json_path, "--json");
-	check_writable(o->junit_path, "--junit");
+	check_outputs(o);
 
 	qp.binary = o->qemu;
 	qp.machine = o->machine;
@@ -418,11 +455,11 @@ static int cmd_qemu(const struct hv_opts *o)
 			 o->qemu, o->qemu_accel, err);
 		printf("TAP version 13\n1..0 # SKIP %s\n", sum.skip_reason);
 		fflush(stdout);
-		write_summaries(o, &sum, &host);
+		write_err = write_summaries(o, &sum, &host);
 		pr_info("skip: %s", sum.skip_reason);
 		summary_free(&sum);
 		free(fw_owned);
-		return HV_EXIT_SKIP;
+		return write_err ? HV_EXIT_USAGE : HV_EXIT_SKIP;
 	}
 	if (ret)
 		die(HV_EXIT_USAGE, "%s", err);
@@ -431,12 +468,14 @@ static int cmd_qemu(const struct hv_opts *o)
 		(unsigned long long)seed, o->qemu, qt.info.version, o->qemu_accel, o->machine,
 		o->cpus, sum.sync_hammer, sum.ipi_pattern);
 	run_boots(o, &qt.base, &sum);
-	write_summaries(o, &sum, &host);
+	write_err = write_summaries(o, &sum, &host);
 	qemu_target_close(&qt);
 
 	failures = sum.failures_total;
 	summary_free(&sum);
 	free(fw_owned);
+	if (write_err)
+		return HV_EXIT_USAGE;
 	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
 }
 

@@ -2,9 +2,8 @@
 /* Hand-rolled so that every bad flag gives one clear line and nothing exits from here. */
 #include "options.h"
 #include "protocol.h"
+#include "util.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +76,7 @@ void opts_usage(FILE *f)
 	      "  --qemu-arg ARG            append ARG to QEMU's command line (repeatable)\n"
 	      "  --qemu-reuse              one QEMU for every boot, system_reset between them\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
+	      "numbers: decimal (010 is ten), or hex with 0x\n"
 	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
 	      f);
 }
@@ -87,25 +87,24 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
+	/* the reason quotes what was typed: a newline in it must not make two lines */
+	for (p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
-/* Strict unsigned parse: digits only (0x allowed), no sign, no trailing junk. */
+/* Decimal, or hex after 0x (see str_to_u64), within lo..hi. */
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	/* digits first: strtoull would quietly take a sign or leading space */
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v < lo || v > hi)
+	if (str_to_u64(s, &v) || v < lo || v > hi)
 		return -1;
 	*out = v;
 	return 0;
@@ -153,6 +152,26 @@ static const char **str_opt(struct hv_opts *o, const char *name)
 	return NULL;
 }
 
+/* Every option name, whatever the subcommand: anything else is unknown everywhere. */
+static bool option_known(const char *name)
+{
+	static const char *const names[] = {
+		"-v", "--verbose", "-q", "--quiet", "-h", "--help", "--version",
+		"--accel", "--cpus", "--iterations", "--duration", "--seed", "--boot-timeout",
+		"--firmware", "--json", "--junit", "--out", "--stop-on-failure", "--console",
+		"--dump-registers", "--reuse-vm", "--sync-policy", "--sync-hammer",
+		"--sync-targets", "--storm", "--quit-at", "--quit-deadline", "--kick", "--qmp",
+		"--smm", "--ipi-pattern", "--event-stream", "--qemu", "--machine", "--qemu-accel",
+		"--qemu-arg", "--qemu-reuse",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
 /* Which options each subcommand takes; anything else there is a usage error. */
 static bool option_fits(enum hv_cmd cmd, const char *name)
 {
@@ -188,10 +207,252 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 	return false;
 }
 
+/* parse_arg's -1 is a bad value or a misfit, which help and version override */
+#define ARG_UNKNOWN	(-2)	/* not an option at all: always an error */
+
+struct parse_state {
+	bool iterations_set;
+	enum hv_cmd asked;	/* CMD_HELP or CMD_VERSION once asked for, else the subcommand */
+};
+
+static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a,
+			const char *name, const char *val, int argc, char **argv, int *i,
+			char *err, size_t errlen);
+
+static const char *cmd_name(enum hv_cmd cmd)
+{
+	return cmd == CMD_INFO ? "info" : cmd == CMD_MKCONFIG ? "mkconfig" :
+	       cmd == CMD_QEMU ? "qemu" : "run";
+}
+
+/* One argument, and its value if it takes one (*i moves past it). */
+static int parse_arg(struct hv_opts *o, struct parse_state *ps, int argc, char **argv, int *i,
+		     char *err, size_t errlen)
+{
+	const char *a = argv[*i];
+	const char *val = NULL;
+	const char *eq = strchr(a, '=');
+	char name[32], ignored[256];
+	size_t n = strlen(a);
+
+	/* accept both "--opt value" and "--opt=value" */
+	if (a[0] == '-' && a[1] == '-' && eq) {
+		n = (size_t)(eq - a);
+		val = eq + 1;
+	}
+	if (n >= sizeof(name))
+		goto unknown;
+	memcpy(name, a, n);
+	name[n] = '\0';
+	if (!option_known(name))
+		goto unknown;
+	if (!option_fits(o->cmd, name)) {
+		/* still take its value, or the value would read as an unknown option */
+		parse_option(o, ps, a, name, val, argc, argv, i, ignored, sizeof(ignored));
+		return fail(err, errlen, "%s does not apply to '%s'", name, cmd_name(o->cmd));
+	}
+	return parse_option(o, ps, a, name, val, argc, argv, i, err, errlen);
+unknown:
+	fail(err, errlen, "unknown option '%.64s' (try --help)", a);
+	return ARG_UNKNOWN;
+}
+
+/* A known option that fits the subcommand: its value, if it takes one. */
+static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a,
+			const char *name, const char *val, int argc, char **argv, int *i,
+			char *err, size_t errlen)
+{
+	const char **sp;
+	size_t k;
+
+	for (k = 0; k < sizeof(uint_opts) / sizeof(uint_opts[0]); k++) {
+		const struct uint_opt *u = &uint_opts[k];
+		uint64_t v;
+
+		if (strcmp(name, u->name))
+			continue;
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (parse_u64(val, u->lo, u->hi, &v))
+			return fail(err, errlen, "%s: '%s' is not a number in %llu..%llu",
+				    name, val, (unsigned long long)u->lo,
+				    (unsigned long long)u->hi);
+		*(unsigned int *)((char *)o + u->offset) = (unsigned int)v;
+		if (!strcmp(name, "--iterations"))
+			ps->iterations_set = true;
+		return 0;
+	}
+
+	if (o->cmd == CMD_INFO && !strcmp(a, "--json")) {
+		o->json = true;
+		return 0;
+	}
+
+	sp = str_opt(o, name);
+	if (sp) {
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (!*val)
+			return fail(err, errlen, "%s: empty value", name);
+		*sp = val;
+		return 0;
+	}
+
+	if (!strcmp(name, "--sync-policy") || !strcmp(name, "--sync-hammer") ||
+	    !strcmp(name, "--sync-targets")) {
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (!strcmp(name, "--sync-policy")) {
+			if (sync_policy_parse(val, &o->sync_policy))
+				return fail(err, errlen,
+					    "--sync-policy: '%s' is not one of fixed, legacy-smm, legacy-init",
+					    val);
+		} else if (!strcmp(name, "--sync-hammer")) {
+			if (hammer_mode_parse(val, &o->hammer_mode, &o->hammer_hz))
+				return fail(err, errlen,
+					    "--sync-hammer: '%s' is not off, max or a rate in 1..1000000 Hz",
+					    val);
+		} else if (!strcmp(val, "all") || !strcmp(val, "aps")) {
+			o->sync_aps_only = !strcmp(val, "aps");
+		} else {
+			return fail(err, errlen, "--sync-targets: '%s' is not one of all, aps",
+				    val);
+		}
+		return 0;
+	}
+
+	if (!strcmp(name, "--ipi-pattern")) {
+		unsigned int p;
+
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		for (p = 0; p <= IPI_PATTERN_MAX; p++)
+			if (!strcmp(val, ipi_pattern_names[p]))
+				break;
+		if (p > IPI_PATTERN_MAX)
+			return fail(err, errlen,
+				    "--ipi-pattern: '%s' is not one of hvsmoke, seabios, mp-spec",
+				    val);
+		o->ipi_pattern = p;
+		return 0;
+	}
+
+	if (!strcmp(name, "--machine") || !strcmp(name, "--qemu-accel") ||
+	    !strcmp(name, "--qemu-arg")) {
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (!strcmp(name, "--machine")) {
+			if (strcmp(val, "pc") && strcmp(val, "q35"))
+				return fail(err, errlen, "--machine: '%s' is not one of pc, q35",
+					    val);
+			o->machine = val;
+		} else if (!strcmp(name, "--qemu-accel")) {
+			if (strcmp(val, "kvm") && strcmp(val, "tcg") && strcmp(val, "mshv"))
+				return fail(err, errlen,
+					    "--qemu-accel: '%s' is not one of kvm, tcg, mshv", val);
+			o->qemu_accel = val;
+		} else {
+			if (o->nqemu_args == OPT_MAX_QEMU_ARGS)
+				return fail(err, errlen, "--qemu-arg: at most %d of them",
+					    OPT_MAX_QEMU_ARGS);
+			o->qemu_args[o->nqemu_args++] = val;
+		}
+		return 0;
+	}
+
+	if (!strcmp(name, "--smm")) {
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (!strcmp(val, "auto"))
+			o->smm = SMM_AUTO;
+		else if (!strcmp(val, "on"))
+			o->smm = SMM_ON;
+		else if (!strcmp(val, "off"))
+			o->smm = SMM_OFF;
+		else
+			return fail(err, errlen, "--smm: '%s' is not one of auto, on, off", val);
+		return 0;
+	}
+
+	if (!strcmp(name, "--quit-at") || !strcmp(name, "--kick")) {
+		uint64_t v;
+
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (!strcmp(name, "--kick")) {
+			if (!strcmp(val, "exit-request"))
+				o->kick = KICK_EXIT_REQUEST;
+			else if (!strcmp(val, "legacy-signal"))
+				o->kick = KICK_LEGACY_SIGNAL;
+			else
+				return fail(err, errlen,
+					    "--kick: '%s' is not one of exit-request, legacy-signal",
+					    val);
+		} else if (!strcmp(val, "never")) {
+			o->quit_at_ms = QUIT_AT_NEVER;
+		} else if (!strcmp(val, "random")) {
+			o->quit_at_ms = QUIT_AT_RANDOM;
+		} else if (!parse_u64(val, 0, 600000, &v)) {
+			o->quit_at_ms = (int)v;
+		} else {
+			return fail(err, errlen,
+				    "--quit-at: '%s' is not never, random or 0..600000 ms", val);
+		}
+		return 0;
+	}
+
+	if (!strcmp(name, "--seed")) {
+		uint64_t v;
+
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		if (parse_u64(val, 0, UINT64_MAX, &v))
+			return fail(err, errlen, "--seed: '%s' is not an unsigned 64-bit number", val);
+		o->seed = v;
+		o->seed_set = true;
+		return 0;
+	}
+
+	if (val)
+		return fail(err, errlen, "%s takes no value", name);
+	if (!strcmp(a, "--stop-on-failure"))
+		o->stop_on_failure = true;
+	else if (!strcmp(a, "--console"))
+		o->console = true;
+	else if (!strcmp(a, "--dump-registers"))
+		o->dump_registers = true;
+	else if (!strcmp(a, "--reuse-vm"))
+		o->reuse_vm = true;
+	else if (!strcmp(a, "--qemu-reuse"))
+		o->qemu_reuse = true;
+	else if (!strcmp(a, "--event-stream"))
+		o->event_stream = true;
+	else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
+	else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+		o->verbose = -1;
+	else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+		ps->asked = CMD_HELP;
+	else if (!strcmp(a, "--version"))
+		ps->asked = CMD_VERSION;
+	else
+		return fail(err, errlen, "unknown option '%.64s' (try --help)", a);
+	return 0;
+}
+
 int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
+	struct parse_state ps = { 0 };
+	char bad[256] = "";
 	int i = 1;
-	bool iterations_set = false;
 
 	if (i < argc && argv[i][0] != '-') {
 		if (!strcmp(argv[i], "run"))
@@ -206,223 +467,32 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			return fail(err, errlen, "unknown command '%s' (try --help)", argv[i]);
 		i++;
 	}
+	ps.asked = o->cmd;
 
 	for (; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = NULL;
-		char name[32];
-		const char *eq = strchr(a, '=');
-		const char **sp;
-		size_t k;
-		bool handled = false;
+		char why[256];
+		int r = parse_arg(o, &ps, argc, argv, &i, why, sizeof(why));
 
-		/* accept both "--opt value" and "--opt=value" */
-		if (a[0] == '-' && a[1] == '-' && eq) {
-			size_t n = (size_t)(eq - a);
-
-			if (n >= sizeof(name))
-				return fail(err, errlen, "unknown option '%.40s'", a);
-			memcpy(name, a, n);
-			name[n] = '\0';
-			val = eq + 1;
-		} else {
-			snprintf(name, sizeof(name), "%s", a);
-		}
-		if (!option_fits(o->cmd, name))
-			return fail(err, errlen, "%s does not apply to '%s'", name,
-				    o->cmd == CMD_INFO ? "info" : o->cmd == CMD_MKCONFIG ? "mkconfig" :
-				    o->cmd == CMD_QEMU ? "qemu" : "run");
-
-		for (k = 0; k < sizeof(uint_opts) / sizeof(uint_opts[0]); k++) {
-			const struct uint_opt *u = &uint_opts[k];
-			uint64_t v;
-
-			if (strcmp(name, u->name))
-				continue;
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (parse_u64(val, u->lo, u->hi, &v))
-				return fail(err, errlen, "%s: '%s' is not a number in %llu..%llu",
-					    name, val, (unsigned long long)u->lo,
-					    (unsigned long long)u->hi);
-			*(unsigned int *)((char *)o + u->offset) = (unsigned int)v;
-			if (!strcmp(name, "--iterations"))
-				iterations_set = true;
-			handled = true;
-			break;
-		}
-		if (handled)
-			continue;
-
-		if (o->cmd == CMD_INFO && !strcmp(a, "--json")) {
-			o->json = true;
-			continue;
-		}
-
-		sp = str_opt(o, name);
-		if (sp) {
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (!*val)
-				return fail(err, errlen, "%s: empty value", name);
-			*sp = val;
-			continue;
-		}
-
-		if (!strcmp(name, "--sync-policy") || !strcmp(name, "--sync-hammer") ||
-		    !strcmp(name, "--sync-targets")) {
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (!strcmp(name, "--sync-policy")) {
-				if (sync_policy_parse(val, &o->sync_policy))
-					return fail(err, errlen,
-						    "--sync-policy: '%s' is not one of fixed, legacy-smm, legacy-init",
-						    val);
-			} else if (!strcmp(name, "--sync-hammer")) {
-				if (hammer_mode_parse(val, &o->hammer_mode, &o->hammer_hz))
-					return fail(err, errlen,
-						    "--sync-hammer: '%s' is not off, max or a rate in 1..1000000 Hz",
-						    val);
-			} else if (!strcmp(val, "all") || !strcmp(val, "aps")) {
-				o->sync_aps_only = !strcmp(val, "aps");
-			} else {
-				return fail(err, errlen, "--sync-targets: '%s' is not one of all, aps",
-					    val);
-			}
-			continue;
-		}
-
-		if (!strcmp(name, "--ipi-pattern")) {
-			unsigned int p;
-
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			for (p = 0; p <= IPI_PATTERN_MAX; p++)
-				if (!strcmp(val, ipi_pattern_names[p]))
-					break;
-			if (p > IPI_PATTERN_MAX)
-				return fail(err, errlen,
-					    "--ipi-pattern: '%s' is not one of hvsmoke, seabios, mp-spec",
-					    val);
-			o->ipi_pattern = p;
-			continue;
-		}
-
-		if (!strcmp(name, "--machine") || !strcmp(name, "--qemu-accel") ||
-		    !strcmp(name, "--qemu-arg")) {
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (!strcmp(name, "--machine")) {
-				if (strcmp(val, "pc") && strcmp(val, "q35"))
-					return fail(err, errlen, "--machine: '%s' is not one of pc, q35",
-						    val);
-				o->machine = val;
-			} else if (!strcmp(name, "--qemu-accel")) {
-				if (strcmp(val, "kvm") && strcmp(val, "tcg") && strcmp(val, "mshv"))
-					return fail(err, errlen,
-						    "--qemu-accel: '%s' is not one of kvm, tcg, mshv", val);
-				o->qemu_accel = val;
-			} else {
-				if (o->nqemu_args == OPT_MAX_QEMU_ARGS)
-					return fail(err, errlen, "--qemu-arg: at most %d of them",
-						    OPT_MAX_QEMU_ARGS);
-				o->qemu_args[o->nqemu_args++] = val;
-			}
-			continue;
-		}
-
-		if (!strcmp(name, "--smm")) {
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (!strcmp(val, "auto"))
-				o->smm = SMM_AUTO;
-			else if (!strcmp(val, "on"))
-				o->smm = SMM_ON;
-			else if (!strcmp(val, "off"))
-				o->smm = SMM_OFF;
-			else
-				return fail(err, errlen, "--smm: '%s' is not one of auto, on, off", val);
-			continue;
-		}
-
-		if (!strcmp(name, "--quit-at") || !strcmp(name, "--kick")) {
-			uint64_t v;
-
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (!strcmp(name, "--kick")) {
-				if (!strcmp(val, "exit-request"))
-					o->kick = KICK_EXIT_REQUEST;
-				else if (!strcmp(val, "legacy-signal"))
-					o->kick = KICK_LEGACY_SIGNAL;
-				else
-					return fail(err, errlen,
-						    "--kick: '%s' is not one of exit-request, legacy-signal",
-						    val);
-			} else if (!strcmp(val, "never")) {
-				o->quit_at_ms = QUIT_AT_NEVER;
-			} else if (!strcmp(val, "random")) {
-				o->quit_at_ms = QUIT_AT_RANDOM;
-			} else if (!parse_u64(val, 0, 600000, &v)) {
-				o->quit_at_ms = (int)v;
-			} else {
-				return fail(err, errlen,
-					    "--quit-at: '%s' is not never, random or 0..600000 ms", val);
-			}
-			continue;
-		}
-
-		if (!strcmp(name, "--seed")) {
-			uint64_t v;
-
-			val = take_value(val, argc, argv, &i);
-			if (!val)
-				return fail(err, errlen, "%s needs a value", name);
-			if (parse_u64(val, 0, UINT64_MAX, &v))
-				return fail(err, errlen, "--seed: '%s' is not an unsigned 64-bit number", val);
-			o->seed = v;
-			o->seed_set = true;
-			continue;
-		}
-
-		if (val)
-			return fail(err, errlen, "%s takes no value", name);
-		if (!strcmp(a, "--stop-on-failure"))
-			o->stop_on_failure = true;
-		else if (!strcmp(a, "--console"))
-			o->console = true;
-		else if (!strcmp(a, "--dump-registers"))
-			o->dump_registers = true;
-		else if (!strcmp(a, "--reuse-vm"))
-			o->reuse_vm = true;
-		else if (!strcmp(a, "--qemu-reuse"))
-			o->qemu_reuse = true;
-		else if (!strcmp(a, "--event-stream"))
-			o->event_stream = true;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			o->verbose = -1;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			o->cmd = CMD_HELP;
-		else if (!strcmp(a, "--version"))
-			o->cmd = CMD_VERSION;
-		else
-			return fail(err, errlen, "unknown option '%.64s' (try --help)", a);
+		if (r == ARG_UNKNOWN)
+			return fail(err, errlen, "%s", why);
+		if (r && !bad[0])
+			snprintf(bad, sizeof(bad), "%s", why);
 	}
+	/* help and version win over options that do not fit, but not over unknown ones */
+	if (ps.asked == CMD_HELP || ps.asked == CMD_VERSION) {
+		/* nothing else is used: leave no value behind that was never checked */
+		opts_init(o);
+		o->cmd = ps.asked;
+		return 0;
+	}
+	if (bad[0])
+		return fail(err, errlen, "%s", bad);
 
 	if (strcmp(o->accel, "auto") && strcmp(o->accel, "kvm") && strcmp(o->accel, "mshv") &&
 	    (strncmp(o->accel, "script:", 7) || !o->accel[7]))
 		return fail(err, errlen, "--accel: '%s' is not one of kvm, mshv, auto, script:FILE",
 			    o->accel);
-	if (o->duration_s && iterations_set)
+	if (o->duration_s && ps.iterations_set)
 		return fail(err, errlen, "--iterations and --duration exclude each other");
 	if (o->cmd == CMD_MKCONFIG && !o->out_path)
 		return fail(err, errlen, "mkconfig needs --out FILE");

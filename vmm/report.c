@@ -4,6 +4,7 @@
 #include "devices/platform.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -37,8 +38,42 @@ void host_info_gather(struct host_info *h, const char *accel_name)
 				    sizeof(h->accel_why));
 	h->accel_ok = h->probe_err == 0;
 	h->accel = h->ops ? h->ops->name : "none";
-	h->kvm_ok = kvm_accel_ops.probe(&c, h->kvm_why, sizeof(h->kvm_why)) == 0;
-	h->mshv_ok = mshv_accel_ops.probe(&c, h->mshv_why, sizeof(h->mshv_why)) == 0;
+	h->kvm_err = kvm_accel_ops.probe(&c, h->kvm_why, sizeof(h->kvm_why));
+	h->mshv_err = mshv_accel_ops.probe(&c, h->mshv_why, sizeof(h->mshv_why));
+	h->kvm_ok = !h->kvm_err;
+	h->mshv_ok = !h->mshv_err;
+}
+
+/*
+ * A backend's state in one word, from its probe: a device that is there but
+ * not ours to open is not "absent", and the fix (a group, a udev rule) differs.
+ */
+static const char *backend_state(int err)
+{
+	switch (err) {
+	case 0:
+		return "available";
+	case -ENODEV:
+		return "absent";
+	case -EACCES:
+	case -EPERM:
+		return "not-permitted";
+	default:
+		return "unusable";
+	}
+}
+
+static const char *backend_state_text(int err)
+{
+	switch (err) {
+	case -ENODEV:
+		return "absent: ";
+	case -EACCES:
+	case -EPERM:
+		return "present, not permitted: ";
+	default:
+		return "unusable: ";
+	}
 }
 
 static void json_str(FILE *f, const char *s)
@@ -97,10 +132,11 @@ static void host_json(FILE *f, const struct host_info *h, const struct qemu_host
 	}
 	fprintf(f, ", \"kvm_api\": %d, \"caps\": ", h->caps.api_version);
 	caps_json(f, &h->caps);
-	fprintf(f, ", \"backends\": {\"kvm\": {\"available\": %s, \"reason\": ",
-		h->kvm_ok ? "true" : "false");
+	fprintf(f, ", \"backends\": {\"kvm\": {\"available\": %s, \"state\": \"%s\", \"reason\": ",
+		h->kvm_ok ? "true" : "false", backend_state(h->kvm_err));
 	json_str(f, h->kvm_ok ? "" : h->kvm_why);
-	fprintf(f, "}, \"mshv\": {\"available\": %s, \"reason\": ", h->mshv_ok ? "true" : "false");
+	fprintf(f, "}, \"mshv\": {\"available\": %s, \"state\": \"%s\", \"reason\": ",
+		h->mshv_ok ? "true" : "false", backend_state(h->mshv_err));
 	json_str(f, h->mshv_ok ? "" : h->mshv_why);
 	fputs("}}", f);
 	if (q)
@@ -119,9 +155,11 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 	}
 	fprintf(f, "kernel:          %s\n", h->kernel);
 	fprintf(f, "cpu:             %s\n", h->cpu_model);
-	fprintf(f, "kvm:             %s%s\n", h->kvm_ok ? "available" : "absent: ",
+	fprintf(f, "kvm:             %s%s\n",
+		h->kvm_ok ? "available" : backend_state_text(h->kvm_err),
 		h->kvm_ok ? "" : h->kvm_why);
-	fprintf(f, "mshv:            %s%s\n", h->mshv_ok ? "available" : "absent: ",
+	fprintf(f, "mshv:            %s%s\n",
+		h->mshv_ok ? "available" : backend_state_text(h->mshv_err),
 		h->mshv_ok ? "" : h->mshv_why);
 	if (!h->accel_ok) {
 		fprintf(f, "%s:             unavailable: %s\n", h->accel, h->accel_why);
@@ -484,13 +522,16 @@ static long peak_rss_kib(void)
 	return kib;
 }
 
-int json_write(const char *path, const struct run_summary *s, const struct host_info *h)
+int json_write(const char *path, const struct run_summary *s, const struct host_info *h,
+	       char *why, size_t len)
 {
-	FILE *f = fopen(path, "w");
+	struct out_file of;
+	FILE *f;
 	size_t i;
 
-	if (!f)
+	if (out_file_open(&of, path, why, len))
 		return -1;
+	f = of.f;
 	fputs("{\n  \"verdict\": ", f);
 	json_str(f, s->verdict);
 	if (s->skip_reason[0]) {
@@ -566,7 +607,7 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
 	host_json(f, h, s->qemu);
 	fputs("\n}\n", f);
-	return fclose(f) ? -1 : 0;
+	return out_file_commit(&of, why, len);
 }
 
 
@@ -593,14 +634,16 @@ static void xml_str(FILE *f, const char *s)
 	}
 }
 
-int junit_write(const char *path, const struct run_summary *s)
+int junit_write(const char *path, const struct run_summary *s, char *why, size_t len)
 {
-	FILE *f = fopen(path, "w");
+	struct out_file of;
+	FILE *f;
 	size_t next = 0;
 	unsigned int it;
 
-	if (!f)
+	if (out_file_open(&of, path, why, len))
 		return -1;
+	f = of.f;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<testsuite name=\"hvsmoke\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
 		s->iterations_run ? s->iterations_run : (s->skip_reason[0] ? 1 : 0),
@@ -638,5 +681,5 @@ int junit_write(const char *path, const struct run_summary *s)
 		fputs("</failure></testcase>\n", f);
 	}
 	fputs("</testsuite>\n", f);
-	return fclose(f) ? -1 : 0;
+	return out_file_commit(&of, why, len);
 }

@@ -42,6 +42,7 @@ struct host_info {
 	char accel_why[384];
 	struct accel_caps caps;
 	bool kvm_ok, mshv_ok;		/* each backend on its own, for `info` */
+	int kvm_err, mshv_err;		/* their probes' results: absent is not forbidden */
 	char kvm_why[160], mshv_why[160];
 };
 
@@ -103,7 +104,12 @@ void tap_boot(FILE *f, const struct boot_result *r);
 /* The register dump of a boot as TAP comments (--dump-registers). */
 void tap_dump(FILE *f, const struct boot_result *r);
 
-int json_write(const char *path, const struct run_summary *s, const struct host_info *h);
-int junit_write(const char *path, const struct run_summary *s);
+/*
+ * Written whole or not at all (see struct out_file): 0, or -1 with the
+ * reason in why and the file as it was.
+ */
+int json_write(const char *path, const struct run_summary *s, const struct host_info *h,
+	       char *why, size_t len);
+int junit_write(const char *path, const struct run_summary *s, char *why, size_t len);
 
 #endif

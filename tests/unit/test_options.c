@@ -5,6 +5,7 @@
  */
 #include "../../vmm/options.h"
 #include "../../vmm/protocol.h"
+#include "../../vmm/util.h"
 #include "unit.h"
 
 #include <string.h>
@@ -167,8 +168,76 @@ static void test_qemu(void)
 	TEST_ASSERT(!strcmp(ipi_pattern_name(IPI_MPSPEC), "mp-spec"), "name");
 }
 
+/* Decimal, or hex with 0x: never octal, so a leading zero changes nothing. */
+static void test_numbers(void)
+{
+	static const char *const bad[] = { "0x", "0x-1", "0x 1", "0x+1", "1e3", "0b1", "0o7",
+					   "10 ", "+10", "0x1ffffffffffffffff",
+					   "18446744073709551616" };
+	struct hv_opts o;
+	char err[256];
+	unsigned int i;
+
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "010")) == 0 && o.cpus == 10,
+		    "010 is ten, not octal eight: %u (%s)", o.cpus, err);
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "08", "--iterations", "0009")) == 0 &&
+		    o.cpus == 8 && o.iterations == 9, "08 and 0009 are decimal (%s)", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "0x10", "--storm", "0X0a")) == 0 &&
+		    o.cpus == 16 && o.storm_ms == 10, "hex with 0x/0X (%s)", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--seed", "0xffffffffffffffff")) == 0 &&
+		    o.seed == UINT64_MAX, "hex seed (%s)", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--quit-at", "010")) == 0 && o.quit_at_ms == 10,
+		    "--quit-at 010 (%s)", err);
+	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "c", "--cpus", "012")) == 0 &&
+		    o.cpus == 12, "mkconfig --cpus 012 (%s)", err);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		TEST_ASSERT(parse(&o, err, ARGS("--seed", bad[i])) == -1 &&
+			    strstr(err, "--seed"), "--seed '%s' accepted", bad[i]);
+}
+
+/*
+ * Help and version win over options that do not fit the subcommand (or
+ * bad values, or missing --out), but an unknown option is an error anyway.
+ */
+static void test_help_wins(void)
+{
+	struct hv_opts o;
+	char err[256];
+
+	TEST_ASSERT(parse(&o, err, ARGS("--help", "--json", "x")) == 0 && o.cmd == CMD_HELP,
+		    "--help --json x: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("-h", "--iterations", "1")) == 0 && o.cmd == CMD_HELP,
+		    "-h --iterations 1: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--iterations", "1", "-h")) == 0 && o.cmd == CMD_HELP,
+		    "--iterations 1 -h: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("info", "--help", "--cpus", "3")) == 0 &&
+		    o.cmd == CMD_HELP, "info --help --cpus 3: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("qemu", "--reuse-vm", "--version")) == 0 &&
+		    o.cmd == CMD_VERSION, "qemu --reuse-vm --version: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--help")) == 0 && o.cmd == CMD_HELP,
+		    "mkconfig --help without --out: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--version", "--cpus", "0", "--iterations", "2",
+					"--duration", "2")) == 0 && o.cmd == CMD_VERSION,
+		    "--version over bad values: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--version", "--frob")) == -1 &&
+		    strstr(err, "unknown option '--frob'"), "--version --frob: '%s'", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--frob", "--help")) == -1 &&
+		    strstr(err, "unknown option '--frob'"), "--frob --help: '%s'", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--help", "--frob=1")) == -1 &&
+		    strstr(err, "unknown option '--frob=1'"), "--help --frob=1: '%s'", err);
+	/* without help, a misfit stays an error, and an unknown one says unknown */
+	TEST_ASSERT(parse(&o, err, ARGS("info", "--iterations", "1")) == -1 &&
+		    strstr(err, "--iterations does not apply to 'info'"), "'%s'", err);
+	TEST_ASSERT(parse(&o, err, ARGS("info", "--frob")) == -1 &&
+		    strstr(err, "unknown option '--frob'"), "info --frob: '%s'", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "0", "--iterations", "0")) == -1 &&
+		    strstr(err, "--cpus"), "the first error is the one told: '%s'", err);
+}
+
 int main(void)
 {
+	test_numbers();
+	test_help_wins();
 	test_defaults();
 	test_qemu();
 	test_forms();

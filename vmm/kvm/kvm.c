@@ -101,7 +101,12 @@ static void kvm_probe_once(void)
 	kvm.fd = open(path, O_RDWR | O_CLOEXEC);
 	if (kvm.fd < 0) {
 		kvm.probe_err = errno == ENOENT || errno == ENXIO || errno == ENODEV ? -ENODEV : -errno;
-		snprintf(kvm.why, sizeof(kvm.why), "%s: %s", path, strerror(errno));
+		/* "/tmp: Is a directory" alone does not say where the path came from */
+		if (strcmp(path, KVM_DEVICE_DEFAULT))
+			snprintf(kvm.why, sizeof(kvm.why),
+				 "KVM device %s (from HVSMOKE_KVM_DEVICE): %s", path, strerror(errno));
+		else
+			snprintf(kvm.why, sizeof(kvm.why), "%s: %s", path, strerror(errno));
 		return;
 	}
 	c->api_version = ioctl(kvm.fd, KVM_GET_API_VERSION, 0);

@@ -16,14 +16,19 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SCRIPT_MAX_VCPUS	HVSMOKE_MAX_CPUS
 #define SCRIPT_MAX_STEPS	64
+#define SCRIPT_MAX_BYTES	(1 << 20)
 #define BLOCK_SLICE_MS		50	/* a blocked entry re-checks its release this often */
 
 enum step_kind {
@@ -54,6 +59,7 @@ struct script_vcpu {
 	atomic_bool armed;		/* KVM semantics: the immediate_exit flag */
 	uint8_t data[8];		/* the exit's data buffer */
 	struct script_vcpu_stats stats;
+	bool io_outstanding;		/* KVM semantics: an I/O exit the next entry completes */
 	atomic_bool kick_fired;		/* read by the test thread while this one runs */
 	atomic_uint_fast64_t entries_seen;	/* read by other vCPUs' "after" steps */
 };
@@ -69,67 +75,135 @@ static const char *const point_names[LOOP_POINT_COUNT] = {
 	"after-run", "after-handle",
 };
 
-static int parse_num(const char *s, uint64_t *out)
-{
-	char *end;
+/* Where a script error is, for its one line: the file (NULL for text) and the line. */
+struct parse_ctx {
+	const char *file;
+	unsigned int lineno;
+	char *err;
+	size_t errlen;
+	bool content;			/* a line other than blanks and comments */
+	bool vcpu_section;
+	char shown[48];			/* a token as an error message quotes it */
+};
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || *end ? -1 : 0;
+static int perr(struct parse_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int perr(struct parse_ctx *c, const char *fmt, ...)
+{
+	char msg[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->file)
+		snprintf(c->err, c->errlen, "script %s line %u: %s", c->file, c->lineno, msg);
+	else
+		snprintf(c->err, c->errlen, "script line %u: %s", c->lineno, msg);
+	return -1;
+}
+
+/* A token for a message: short, and no control bytes from a binary file. */
+static const char *shown(struct parse_ctx *c, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < sizeof(c->shown) - 4; i++)
+		c->shown[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	strcpy(c->shown + i, s[i] ? "..." : "");
+	return c->shown;
+}
+
+/*
+ * A number into a field of at most max: decimal, or hex with 0x (see
+ * str_to_u64). A value the field cannot hold is refused, never truncated.
+ */
+static int field(struct parse_ctx *c, const char *what, const char *s, uint64_t max,
+		 uint64_t *out)
+{
+	int r = str_to_u64(s, out);
+
+	if (r == -EINVAL)
+		return perr(c, "%s '%s' is not a number (decimal, or hex with 0x)", what,
+			    shown(c, s));
+	if (r == 0 && *out <= max)
+		return 0;
+	if (!(max & (max + 1)))		/* max is 2^k - 1: a width */
+		return perr(c, "%s %s does not fit in %d bits", what, shown(c, s),
+			    64 - __builtin_clzll(max));
+	return perr(c, "%s %s is out of range 0..%llu", what, shown(c, s),
+		    (unsigned long long)max);
+}
+
+/* w[0] takes lo..hi arguments, as usage says. */
+static int arity(struct parse_ctx *c, char **w, int n, int lo, int hi, const char *usage)
+{
+	return n - 1 >= lo && n - 1 <= hi ? 0 : perr(c, "%s takes %s", w[0], usage);
 }
 
 /* One step: its words are in w[0..n). */
-static int parse_step(char **w, int n, struct step *st)
+static int parse_step(struct parse_ctx *c, char **w, int n, struct step *st)
 {
-	uint64_t a = 0, b = 0, c = 0;
+	uint64_t a = 0, b = 0, d = 0, size = 1;
 
 	memset(st, 0, sizeof(*st));
 	st->size = 1;
-	if (!strcmp(w[0], "io-out") && (n == 3 || n == 4) && !parse_num(w[1], &a) &&
-	    !parse_num(w[2], &b) && (n == 3 || !parse_num(w[3], &c)) && a <= 0xffff) {
-		st->kind = STEP_IO_OUT;
+	if (!strcmp(w[0], "io-out") || !strcmp(w[0], "io-in")) {
+		bool out = !strcmp(w[0], "io-out");
+		int nargs = out ? 2 : 1;
+
+		if (arity(c, w, n, nargs, nargs + 1, out ? "PORT VALUE [SIZE]" : "PORT [SIZE]") ||
+		    field(c, "port", w[1], 0xffff, &a) ||
+		    (out && field(c, "value", w[2], UINT32_MAX, &b)) ||
+		    (n - 1 > nargs && field(c, "size", w[n - 1], UINT32_MAX, &size)))
+			return -1;
+		if (size != 1 && size != 2 && size != 4)
+			return perr(c, "size %s is not 1, 2 or 4", shown(c, w[n - 1]));
+		if (size < 4 && b >> (8 * size))
+			return perr(c, "value %s does not fit in %llu byte(s)", shown(c, w[2]),
+				    (unsigned long long)size);
+		st->kind = out ? STEP_IO_OUT : STEP_IO_IN;
 		st->port = (uint16_t)a;
 		st->value = (uint32_t)b;
-		st->size = n == 4 ? (uint8_t)c : 1;
-		return st->size == 1 || st->size == 2 || st->size == 4 ? 0 : -1;
+		st->size = (uint8_t)size;
+		return 0;
 	}
-	if (!strcmp(w[0], "io-in") && (n == 2 || n == 3) && !parse_num(w[1], &a) &&
-	    (n == 2 || !parse_num(w[2], &c)) && a <= 0xffff) {
-		st->kind = STEP_IO_IN;
-		st->port = (uint16_t)a;
-		st->size = n == 3 ? (uint8_t)c : 1;
-		return st->size == 1 || st->size == 2 || st->size == 4 ? 0 : -1;
-	}
-	if (!strcmp(w[0], "event") && n == 4 && !parse_num(w[1], &a) && !parse_num(w[2], &b) &&
-	    !parse_num(w[3], &c) && a <= 0xff && b <= 0xff && c <= 0xffff) {
+	if (!strcmp(w[0], "event")) {
+		if (arity(c, w, n, 3, 3, "TYPE APIC ARG") || field(c, "type", w[1], 0xff, &a) ||
+		    field(c, "apic", w[2], 0xff, &b) || field(c, "arg", w[3], 0xffff, &d))
+			return -1;
 		st->kind = STEP_IO_OUT;
 		st->port = PORT_EVENT;
 		st->size = 4;
-		st->value = EV_MAKE(a, b, c);
+		st->value = EV_MAKE(a, b, d);
 		return 0;
 	}
-	if (!strcmp(w[0], "done") && n == 2 && !parse_num(w[1], &a) && a <= 0xff) {
+	if (!strcmp(w[0], "done")) {
+		if (arity(c, w, n, 1, 1, "CODE") || field(c, "code", w[1], 0xff, &a))
+			return -1;
 		st->kind = STEP_IO_OUT;
 		st->port = PORT_COMPLETION;
 		st->value = (uint32_t)a;
 		return 0;
 	}
-	if (!strcmp(w[0], "after") && n == 3 && !parse_num(w[1], &a) && !parse_num(w[2], &b) &&
-	    a < SCRIPT_MAX_VCPUS) {
+	if (!strcmp(w[0], "after")) {
+		if (arity(c, w, n, 2, 2, "VCPU N") ||
+		    field(c, "vcpu", w[1], SCRIPT_MAX_VCPUS - 1, &a) ||
+		    field(c, "entry count", w[2], UINT32_MAX, &b))
+			return -1;
 		st->kind = STEP_AFTER;
 		st->port = (uint16_t)a;		/* the vCPU waited for */
 		st->addr = b;			/* its entry count */
 		return 0;
 	}
-	if (!strcmp(w[0], "mmio") && n == 2 && !parse_num(w[1], &a)) {
+	if (!strcmp(w[0], "mmio")) {
+		/* the firmware is 32-bit: nothing it touches lies above 4 GiB */
+		if (arity(c, w, n, 1, 1, "ADDR") || field(c, "address", w[1], UINT32_MAX, &a))
+			return -1;
 		st->kind = STEP_MMIO;
 		st->addr = a;
 		return 0;
 	}
-	if (n != 1)
-		return -1;
 	if (!strcmp(w[0], "eintr"))
 		st->kind = STEP_EINTR;
 	else if (!strcmp(w[0], "hlt"))
@@ -139,142 +213,213 @@ static int parse_step(char **w, int n, struct step *st)
 	else if (!strcmp(w[0], "shutdown"))
 		st->kind = STEP_SHUTDOWN;
 	else
-		return -1;
-	return 0;
+		return perr(c, "unknown step '%s'", shown(c, w[0]));
+	return n == 1 ? 0 : perr(c, "%s takes no arguments", w[0]);
 }
 
+/* Words split on blanks; max + 1 when there are more than max. */
 static int split(char *s, char **w, int max)
 {
+	char *save = NULL;
 	int n = 0;
 
-	for (char *tok = strtok(s, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
+	for (char *tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == max)
+			return max + 1;
 		w[n++] = tok;
+	}
 	return n;
 }
 
-static int parse_line(char *line, unsigned int lineno, char *err, size_t errlen)
+/* vcpu N|all: STEP; STEP; ...  (line points past "vcpu") */
+static int parse_vcpu_line(struct parse_ctx *c, char *line)
+{
+	char *colon = strchr(line, ':');
+	char *stepstr, *save = NULL, *w[8];
+	unsigned int lo, hi, i, nsteps = 0;
+	uint64_t a;
+	int n;
+
+	if (!colon)
+		return perr(c, "vcpu takes N|all: STEP; STEP; ...");
+	*colon = '\0';
+	n = split(line, w, ARRAY_SIZE(w));
+	if (n != 1)
+		return perr(c, "vcpu takes N|all: STEP; STEP; ...");
+	if (!strcmp(w[0], "all")) {
+		lo = 0;
+		hi = SCRIPT_MAX_VCPUS - 1;
+	} else if (!field(c, "vcpu", w[0], SCRIPT_MAX_VCPUS - 1, &a)) {
+		lo = hi = (unsigned int)a;
+	} else {
+		return -1;
+	}
+	for (stepstr = strtok_r(colon + 1, ";", &save); stepstr;
+	     stepstr = strtok_r(NULL, ";", &save)) {
+		struct step st;
+
+		n = split(stepstr, w, ARRAY_SIZE(w));
+		if (!n)
+			continue;
+		if (n > (int)ARRAY_SIZE(w))
+			return perr(c, "a step with more than %zu words", ARRAY_SIZE(w));
+		if (parse_step(c, w, n, &st))
+			return -1;
+		for (i = lo; i <= hi; i++) {
+			if (script.vcpus[i].nsteps == SCRIPT_MAX_STEPS)
+				return perr(c, "vcpu %u has more than %d steps", i,
+					    SCRIPT_MAX_STEPS);
+			script.vcpus[i].steps[script.vcpus[i].nsteps++] = st;
+		}
+		nsteps++;
+	}
+	/* a vCPU without steps would sit in a never-exiting guest: say "block" if meant */
+	if (!nsteps)
+		return perr(c, "a vcpu section without steps");
+	c->vcpu_section = true;
+	return 0;
+}
+
+static int parse_line(struct parse_ctx *c, char *line)
 {
 	char *w[8];
 	uint64_t a, b;
-	int n;
+	int n, p;
 
-	line[strcspn(line, "#\n")] = '\0';
-	if (!strncmp(line, "vcpu ", 5)) {
-		char *colon = strchr(line, ':');
-		char *rest, *stepstr, *save = NULL;
-		unsigned int lo, hi, i;
-
-		if (!colon)
-			goto bad;
-		*colon = '\0';
-		rest = colon + 1;
-		n = split(line + 5, w, 8);
-		if (n != 1)
-			goto bad;
-		if (!strcmp(w[0], "all")) {
-			lo = 0;
-			hi = SCRIPT_MAX_VCPUS - 1;
-		} else if (!parse_num(w[0], &a) && a < SCRIPT_MAX_VCPUS) {
-			lo = hi = (unsigned int)a;
-		} else {
-			goto bad;
-		}
-		for (stepstr = strtok_r(rest, ";", &save); stepstr;
-		     stepstr = strtok_r(NULL, ";", &save)) {
-			struct step st;
-			char copy[128];
-
-			snprintf(copy, sizeof(copy), "%s", stepstr);
-			n = split(copy, w, 8);
-			if (!n)
-				continue;
-			if (parse_step(w, n, &st))
-				goto bad;
-			for (i = lo; i <= hi; i++) {
-				if (script.vcpus[i].nsteps == SCRIPT_MAX_STEPS)
-					goto bad;
-				script.vcpus[i].steps[script.vcpus[i].nsteps++] = st;
-			}
-		}
-		return 0;
-	}
-	n = split(line, w, 8);
+	line[strcspn(line, "#")] = '\0';
+	line += strspn(line, " \t");
+	if (*line)
+		c->content = true;
+	if (!strncmp(line, "vcpu", 4) && (line[4] == ' ' || line[4] == '\t'))
+		return parse_vcpu_line(c, line + 4);
+	n = split(line, w, ARRAY_SIZE(w));
 	if (!n)
 		return 0;
-	if (!strcmp(w[0], "semantics") && n == 2) {
-		if (!strcmp(w[1], "kvm"))
-			script.semantics = SCRIPT_KVM;
-		else if (!strcmp(w[1], "mshv"))
-			script.semantics = SCRIPT_MSHV;
-		else
-			goto bad;
+	if (!strcmp(w[0], "semantics")) {
+		if (n != 2 || (strcmp(w[1], "kvm") && strcmp(w[1], "mshv")))
+			return perr(c, "semantics takes kvm or mshv");
+		script.semantics = !strcmp(w[1], "kvm") ? SCRIPT_KVM : SCRIPT_MSHV;
 		return 0;
 	}
-	if (!strcmp(w[0], "kick-at") && n == 4 && !parse_num(w[1], &a) && a < SCRIPT_MAX_VCPUS &&
-	    !parse_num(w[3], &b) && b >= 1) {
-		int p;
-
+	if (!strcmp(w[0], "kick-at")) {
+		if (n != 4)
+			return perr(c, "kick-at takes VCPU POINT ENTRY");
+		if (field(c, "vcpu", w[1], SCRIPT_MAX_VCPUS - 1, &a) ||
+		    field(c, "entry", w[3], UINT32_MAX, &b))
+			return -1;
+		if (!b)
+			return perr(c, "entry 0: entries count from 1");
 		for (p = 0; p < LOOP_POINT_COUNT; p++)
 			if (!strcmp(w[2], point_names[p]))
 				break;
 		if (p == LOOP_POINT_COUNT)
-			goto bad;
+			return perr(c, "unknown loop point '%s'", shown(c, w[2]));
 		script.vcpus[a].kick_point = p;
 		script.vcpus[a].kick_entry = b;
 		return 0;
 	}
-bad:
-	snprintf(err, errlen, "script line %u: cannot parse it", lineno);
-	return -1;
+	return perr(c, "unknown keyword '%s' (semantics, vcpu, kick-at)", shown(c, w[0]));
 }
 
 static int script_complete_io(struct vcpu *vcpu, const struct vcpu_exit *exit);
 
-int script_load(const char *text, char *err, size_t errlen)
+/* A whole script of len bytes; file names it in errors (NULL: text from a test). */
+static int load(const char *file, const char *buf, size_t len, char *err, size_t errlen)
 {
-	char *copy = xstrdup(text), *line, *save = NULL;
-	unsigned int lineno = 0, i;
+	struct parse_ctx c = { .file = file, .err = err, .errlen = errlen };
+	const char *nul = memchr(buf, '\0', len);
+	char *copy, *line, *next;
+	unsigned int i;
 	int r = 0;
 
 	memset(&script, 0, sizeof(script));	/* no vCPU thread may be running */
 	for (i = 0; i < SCRIPT_MAX_VCPUS; i++)
 		script.vcpus[i].kick_point = -1;
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		r = parse_line(line, lineno, err, errlen);
-		if (r)
-			break;
+	if (nul) {
+		/* C strings would end the script there, silently: refuse the file */
+		c.lineno = 1;
+		for (const char *p = buf; p < nul; p++)
+			c.lineno += *p == '\n';
+		return perr(&c, "NUL byte at offset %zu (not a text file)", (size_t)(nul - buf));
+	}
+	copy = xzalloc(len + 1);
+	memcpy(copy, buf, len);
+	/* by hand, not strtok: blank lines must still count for the line numbers */
+	for (line = copy; line && !r; line = next) {
+		size_t n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[n - 1] = '\0';	/* CRLF line ends */
+		c.lineno++;
+		r = parse_line(&c, line);
 	}
 	free(copy);
+	if (!r && !c.vcpu_section) {
+		/* nothing would run: every AP would read as missing, for no reason given */
+		snprintf(err, errlen, "script%s%s: %s", file ? " " : "", file ? file : "",
+			 c.content ? "no vcpu section (vcpu N|all: STEP; ...)" :
+			 "empty (nothing but blank lines and comments)");
+		r = -1;
+	}
 	script_accel_ops.vcpu_complete_io =
 		script.semantics == SCRIPT_MSHV ? script_complete_io : NULL;
 	return r;
 }
 
+int script_load(const char *text, char *err, size_t errlen)
+{
+	return load(NULL, text, strlen(text), err, errlen);
+}
+
+int script_load_buf(const char *name, const char *buf, size_t len, char *err, size_t errlen)
+{
+	return load(name, buf, len, err, errlen);
+}
+
 int script_load_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text;
-	long len;
-	int r;
+	const char *why = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t r = 1;
+	char *buf;
+	int fd;
 
-	if (!f) {
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused just below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
 		snprintf(err, errlen, "--accel script:%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || len > (1 << 20) ||
-	    fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		snprintf(err, errlen, "--accel script:%s: unreadable or larger than 1 MiB", path);
+	if (fstat(fd, &st))
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_size > SCRIPT_MAX_BYTES)
+		why = "larger than 1 MiB";
+	if (why) {
+		snprintf(err, errlen, "--accel script:%s: %s", path, why);
+		close(fd);
 		return -1;
 	}
-	text = xzalloc((size_t)len + 1);
-	r = fread(text, 1, (size_t)len, f) == (size_t)len ? script_load(text, err, errlen) : -1;
-	if (r && !err[0])
-		snprintf(err, errlen, "--accel script:%s: short read", path);
-	fclose(f);
-	free(text);
-	return r;
+	buf = xzalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size && r > 0) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r < 0 && errno == EINTR)
+			r = 1;
+	}
+	if (r < 0)
+		snprintf(err, errlen, "--accel script:%s: %s", path, strerror(errno));
+	close(fd);
+	r = r < 0 ? -1 : load(path, buf, got, err, errlen);
+	free(buf);
+	return (int)r;
 }
 
 void script_stats(unsigned int vcpu, struct script_vcpu_stats *out)
@@ -332,6 +477,7 @@ static int script_vcpu_create(struct vcpu *vcpu)
 	struct script_vcpu *s = &script.vcpus[vcpu->id];
 
 	s->next = 0;
+	s->io_outstanding = false;
 	atomic_store(&s->armed, false);
 	atomic_store(&s->kick_fired, false);
 	atomic_store(&s->entries_seen, 0);
@@ -393,6 +539,7 @@ static int script_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	const struct step *st;
 
 	s->stats.entries++;
+	s->io_outstanding = false;	/* any entry completes it, even one that does not run */
 	atomic_store(&s->entries_seen, s->stats.entries);
 	if (atomic_load(&script.released))
 		return -EINTR;	/* teardown: let even a legacy loop see its request */
@@ -454,6 +601,8 @@ static int script_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 		break;
 	}
 	exit->raw_reason = st->kind;
+	s->io_outstanding = script.semantics == SCRIPT_KVM &&
+			    (exit->kind == VEXIT_IO || exit->kind == VEXIT_MMIO);
 	return 0;
 }
 
@@ -479,8 +628,17 @@ static void script_disarm_kick(struct vcpu *vcpu)
 		atomic_store(&s->armed, false);
 }
 
+/*
+ * KVM finishes an I/O instruction only at the next entry; until then the
+ * registers are those of an instruction half done. The model refuses to show
+ * or overwrite them, so a VMM that leaves I/O pending is caught.
+ */
 static int script_get_state(struct vcpu *vcpu, struct vcpu_state *st)
 {
+	struct script_vcpu *s = vcpu->priv;
+
+	if (s && s->io_outstanding)
+		return -EBUSY;
 	memset(st, 0, sizeof(*st));
 	x86_state_reset_regs(st);
 	st->mp_state.mp_state = vcpu->id ? KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE;
@@ -494,6 +652,8 @@ static int script_put_state(struct vcpu *vcpu, const struct vcpu_state *st,
 {
 	struct script_vcpu *s = vcpu->priv;
 
+	if (s->io_outstanding)
+		return -EBUSY;
 	s->stats.state_puts++;
 	if (plan->parts & PART_BIT(PART_LAPIC)) {
 		/* only a reset-level put carries the LAPIC (--reuse-vm): start the script over */

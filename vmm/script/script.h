@@ -32,7 +32,9 @@ struct script_vcpu_stats {
 
 /*
  * Load a script (text, see below); replaces any previous one. 0, or -1 with
- * a one-line reason in err naming the line.
+ * a one-line reason in err naming the line. Numbers are decimal, or hex with
+ * 0x; each must fit its field (32 bits at most), and a script without a vcpu
+ * section is refused. Lines may end in CRLF.
  *
  *   semantics kvm|mshv
  *   vcpu N|all: STEP; STEP; ...       the last step repeats for ever
@@ -45,6 +47,9 @@ struct script_vcpu_stats {
  *         after-run after-handle
  */
 int script_load(const char *text, char *err, size_t errlen);
+/* The same from len bytes that may hold anything (a NUL is refused); name is for errors. */
+int script_load_buf(const char *name, const char *buf, size_t len, char *err, size_t errlen);
+/* A regular file of at most 1 MiB; errors name it. */
 int script_load_file(const char *path, char *err, size_t errlen);
 /* Read after the vCPU's thread has stopped. */
 void script_stats(unsigned int vcpu, struct script_vcpu_stats *out);
