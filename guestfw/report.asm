@@ -170,7 +170,7 @@ ack_wait:
 	test	al, 1
 	jnz	.take
 	pause
-	rdtsc
+	RUN_TSC
 	sub	eax, ebx
 	sbb	edx, ecx
 	jb	.poll			; borrow: still before the deadline

@@ -111,3 +111,31 @@ boots_pass() {
 	[[ "$output" != *"vmm-error"* ]]
 	[ "$elapsed_ms" -lt 5000 ]
 }
+
+@test "an AP that comes online just after the scan's snapshot is named late, and the scan's count agrees with its missing list" {
+	# test build: the last AP waits for the BSP's snapshot, then comes online
+	run "$HV" --cpus 4 --iterations 3 --boot-timeout 300 --firmware "$BUILD/guestfw-lateap.bin" \
+		--json "$BATS_TEST_TMPDIR/r.json"
+	echo "$output" | grep -E 'detail|firmware:' | head -4
+	[ "$status" -eq 1 ]
+	[ "$(grep -c "came online only after the firmware's scan deadline: apic 3" <<< "$output")" -eq 3 ]
+	# one snapshot: 2 counted online, AP 3 reported missing, never a pass with a short count
+	[ "$(grep -c 'completion: 0x11, boot_event: true, scan_done: true, scan_online: 2' <<< "$output")" -eq 3 ]
+}
+
+@test "a vCPU blocked on a full stderr at the quit deadline is named as such, not as a lost kick" {
+	mkfifo "$BATS_TEST_TMPDIR/err.fifo"
+	# hold the pipe open and fill it: the guest's first console line blocks
+	exec 4<>"$BATS_TEST_TMPDIR/err.fifo"
+	head -c 65536 /dev/zero >&4
+	# the process cannot finish its own stderr lines either: its TAP is what is judged
+	rc=0
+	timeout -s KILL 10 "$HV" --cpus 2 --iterations 1 --console --quit-at 100 \
+		--quit-deadline 200 -q 2>&4 > "$BATS_TEST_TMPDIR/out.tap" || rc=$?
+	exec 4>&-
+	output=$(cat "$BATS_TEST_TMPDIR/out.tap")
+	echo "$output" | grep -E 'class|vcpu [0-9]+:'
+	[ "$rc" -ne 0 ]
+	[[ "$output" == *"class: quit-timeout"* ]]
+	[[ "$output" == *"blocked writing the guest console to stderr (--console), not in the guest"* ]]
+}

@@ -7,6 +7,9 @@ outside the process, the way existing QMP tooling does.
   qmp_client.py malformed SOCK          every kind of bad input, each with its expected reply
   qmp_client.py quit-timing N -- CMD..  N times: start CMD (with --qmp), quit it at a random
                                         moment, time until the process is really gone
+  qmp_client.py pause-storm N HOLD -- CMD..  start CMD (with --qmp); N times, at a random
+                                        moment, stop the VM for HOLD ms and cont; then quit CMD
+                                        and exit with its status
   qmp_client.py flood N AT TERM -- CMD..  start CMD (with --qmp); AT s after start pipeline N
                                         `info registers -a` and never read the replies; TERM s
                                         after start a new client must get its greeting and
@@ -304,6 +307,45 @@ def flood(count, at, term, cmd):
                 proc.wait()
 
 
+def pause_storm(rounds, hold_ms, cmd):
+    gap_s = min(0.03, hold_ms / 1000.0)
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "q.sock")
+        proc = subprocess.Popen(cmd + ["--qmp", sock], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        try:
+            if not wait_for_socket(sock, proc):
+                check(False, "control socket came up")
+            q = QMP(sock)
+            q.cmd("qmp_capabilities")
+            done = 0
+            for _ in range(rounds):
+                if proc.poll() is not None:
+                    break
+                # a pause anywhere in a boot: that is what is under test
+                time.sleep(random.uniform(0, gap_s))
+                try:
+                    q.cmd("stop")
+                    time.sleep(hold_ms / 1000.0)
+                    q.cmd("cont")
+                except (EOFError, OSError):
+                    break
+                done += 1
+            if proc.poll() is None:
+                try:
+                    q.send_raw(b'{"execute": "quit"}\n')
+                except OSError:
+                    pass
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    sys.stdout.write(out)
+    print(json.dumps({"pauses": done, "hold_ms": hold_ms, "status": proc.returncode}))
+    sys.exit(proc.returncode)
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "session":
         session(sys.argv[2], int(sys.argv[3]))
@@ -311,6 +353,8 @@ def main():
         malformed(sys.argv[2])
     elif len(sys.argv) >= 5 and sys.argv[1] == "quit-timing" and sys.argv[3] == "--":
         quit_timing(int(sys.argv[2]), sys.argv[4:])
+    elif len(sys.argv) >= 6 and sys.argv[1] == "pause-storm" and sys.argv[4] == "--":
+        pause_storm(int(sys.argv[2]), float(sys.argv[3]), sys.argv[5:])
     elif len(sys.argv) >= 7 and sys.argv[1] == "flood" and sys.argv[5] == "--":
         flood(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[6:])
     else:

@@ -268,6 +268,9 @@ static void sample_stuck(struct boot_result *r, struct vcpu_group *g)
 		r->vcpus[i].stuck = true;
 		r->vcpus[i].evidence = true;
 		r->vcpus[i].exits_at_deadline = atomic_load(&v->stats.exits);
+		if (atomic_load(&v->in_console))
+			snprintf(r->vcpus[i].note, sizeof(r->vcpus[i].note),
+				 "blocked writing the guest console to stderr (--console), not in the guest: the kick was not lost");
 	}
 	nanosleep(&ts, NULL);
 	for (i = 0; i < g->count; i++)

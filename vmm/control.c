@@ -4,6 +4,7 @@
 #include "devices/platform.h"
 #include "util.h"
 #include "vcpu.h"
+#include "vm.h"
 
 #include <string.h>
 
@@ -128,12 +129,35 @@ void control_pause(struct control *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * Give the guest its paused time back (protocol.h, GPA_PAUSE_TSC): its TSC
+ * kept counting, and without this a pause longer than the firmware's scan
+ * deadline would make the BSP give up on APs the moment it runs again.
+ * Written while the vCPUs are parked, before they are let go.
+ */
+static void credit_pause(struct control *c, uint64_t ns)
+{
+	struct vm *vm;
+	uint64_t ticks;
+
+	if (!c->group || !c->plat || !c->group->count)
+		return;
+	vm = c->group->vcpus[0].vm;
+	if (!vm->ram || vm->ram_size < GPA_PAUSE_TSC + sizeof(uint64_t))
+		return;
+	ticks = ns / 1000000ull * c->plat->tsc_khz + ns % 1000000ull * c->plat->tsc_khz / 1000000ull;
+	__atomic_fetch_add((uint64_t *)(vm->ram + GPA_PAUSE_TSC), ticks, __ATOMIC_SEQ_CST);
+}
+
 void control_resume(struct control *c)
 {
 	pthread_mutex_lock(&c->lock);
 	if (atomic_load(&c->paused)) {
+		uint64_t ns = now_ns() - c->paused_since_ns;
+
+		credit_pause(c, ns);
 		atomic_store(&c->paused, false);
-		c->paused_ns += now_ns() - c->paused_since_ns;
+		c->paused_ns += ns;
 		poke_all(c);
 	}
 	pthread_cond_broadcast(&c->cond);

@@ -96,6 +96,14 @@ enum smm_route {
 #define SMM_PERCPU_STRIDE	0x400u
 #define SMM_SMIS_PER_CPU	3
 
+/*
+ * The pause credit (guest-physical, a little-endian qword): TSC ticks the
+ * guest spent paused by QMP stop, added by the VMM at cont while the vCPUs
+ * are parked. The firmware measures every deadline on TSC minus this, so a
+ * pause stops its clocks as it stops the VMM's.
+ */
+#define GPA_PAUSE_TSC		0x0ff8
+
 /* fw_cfg keys (QEMU's numbering) */
 #define FW_CFG_SIGNATURE	0x0000
 #define FW_CFG_ID		0x0001

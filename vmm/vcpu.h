@@ -66,6 +66,7 @@ struct vcpu {
 	atomic_bool thread_started;
 	atomic_bool exit_request;
 	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
+	atomic_bool in_console;		/* writing the guest console to stderr (may block) */
 	atomic_int tid;			/* the thread's kernel TID, once it runs */
 	enum kick_policy kick_policy;
 	atomic_bool kicked;		/* its (legacy) one kick has been sent */

@@ -74,7 +74,7 @@ smm_wait_aps:
 	test	byte [SMM_REC_BASE + ecx + REC_STATE], ST_FINISHED
 	jnz	.next
 	pause
-	rdtsc
+	RUN_TSC
 	sub	eax, esi
 	sbb	edx, edi
 	jb	.poll

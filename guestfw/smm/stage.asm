@@ -37,7 +37,7 @@ tsc_deadline:
 	push	esi
 	mov	ecx, eax
 	mov	esi, edx
-	rdtsc
+	RUN_TSC
 	add	eax, ecx
 	adc	edx, esi
 	jnc	.ret
@@ -111,7 +111,7 @@ smm_lock:
 	jnc	.ret				; CF clear: ours
 .wait:
 	pause
-	rdtsc
+	RUN_TSC
 	sub	eax, esi
 	sbb	edx, ebp
 	jnb	.timeout			; no borrow: the deadline has passed
@@ -177,7 +177,7 @@ smm_take:
 	cmp	[edi + REC_EXITS], ch
 	jne	.back
 	pause
-	rdtsc
+	RUN_TSC
 	sub	eax, [esp]
 	sbb	edx, [esp + 4]
 	jb	.poll				; borrow: the deadline is still ahead

@@ -27,6 +27,9 @@ s_dup		db "hvsmoke: ap-duplicate count=", 0
 s_reset		db "hvsmoke: ap-reset count=", 0
 s_nl		db 10, 0
 
+section .bss nobits alloc noexec write align=4
+scan_snapshot	resd APIC_ID_SLOTS / 32
+
 section .text32 progbits alloc exec nowrite align=16
 bits 32
 
@@ -55,7 +58,7 @@ tsc_delay:
 	mov	edi, edx
 .spin:
 	pause
-	rdtsc
+	RUN_TSC
 	sub	eax, esi
 	sbb	edx, edi
 	jb	.spin			; borrow: the end is still ahead
@@ -159,7 +162,7 @@ smp_wait:
 .storm:
 	out	PORT_POST, al
 .no_storm:
-	rdtsc
+	RUN_TSC
 	sub	eax, edi
 	sbb	edx, esi
 	jb	.poll			; borrow: still before the deadline
@@ -169,7 +172,26 @@ smp_wait:
 ; Report the scan outcome (events and console). Returns eax = number of APs
 ; found missing. Clobbers ebx, ecx, edx, esi, edi.
 smp_report:
-	mov	edi, [SH_ONLINE_COUNT]	; one snapshot for the event and the text
+	; One snapshot of the bitmap for the count, the online lines and the
+	; missing list: an AP that sets its bit while this runs is in all of
+	; them or in none, never counted short with no one missing.
+	mov	esi, SH_BITMAP
+	mov	edi, scan_snapshot
+	mov	ecx, APIC_ID_SLOTS / 32
+	rep movsd
+	xor	edi, edi		; APs online in the snapshot
+	xor	ebx, ebx
+.count:
+	bt	[scan_snapshot], ebx
+	adc	edi, 0
+	inc	ebx
+	cmp	ebx, APIC_ID_SLOTS
+	jb	.count
+%ifdef HVSMOKE_TEST_LATE_AP
+	; Test build: hold the report until every AP is in the live bitmap,
+	; so an AP that came after the snapshot must still read as missing.
+	call	late_ap_wait
+%endif
 	mov	al, EV_SCAN_DONE
 	mov	ecx, edi
 	call	ev_bsp
@@ -180,7 +202,7 @@ smp_report:
 	jz	.online_done
 	xor	ebx, ebx
 .online:
-	bt	[SH_BITMAP], ebx
+	bt	[scan_snapshot], ebx
 	jnc	.online_next
 	mov	esi, s_online
 	call	con_puts
@@ -202,7 +224,7 @@ smp_report:
 	jae	.missing_done
 	cmp	ebx, [fw_bsp_apic]
 	je	.missing_next
-	bt	[SH_BITMAP], ebx
+	bt	[scan_snapshot], ebx
 	jc	.missing_next
 	inc	edx
 	mov	al, EV_AP_MISSING
@@ -251,3 +273,34 @@ smp_report:
 .no_reset:
 	mov	eax, edx
 	ret
+
+%ifdef HVSMOKE_TEST_LATE_AP
+; Test build: tell the late AP the snapshot is taken, then wait (bounded by
+; the scan deadline) until every AP is in the live count. Preserves all but
+; eax and edx.
+late_ap_wait:
+	push	ecx
+	push	esi
+	push	ebx
+	mov	dword [SH_TEST_SNAPPED], 1
+	RUN_TSC
+	add	eax, [fw_deadline]
+	adc	edx, [fw_deadline + 4]
+	mov	esi, eax
+	mov	ebx, edx
+	mov	ecx, [fw_expected]
+	dec	ecx
+.wait:
+	cmp	[SH_ONLINE_COUNT], ecx
+	jae	.done
+	pause
+	RUN_TSC
+	sub	eax, esi
+	sbb	edx, ebx
+	jb	.wait
+.done:
+	pop	ebx
+	pop	esi
+	pop	ecx
+	ret
+%endif

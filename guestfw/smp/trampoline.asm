@@ -11,7 +11,7 @@
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
 
-extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags, fw_deadline
+extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags, fw_deadline, fw_expected
 extern smm_stage
 
 ; ---------------------------------------------------------------------------
@@ -52,6 +52,30 @@ ap_entry32:
 
 	mov	ebx, [LAPIC_BASE + LAPIC_ID]
 	shr	ebx, 24
+%ifdef HVSMOKE_TEST_LATE_AP
+	; Test build: the last AP comes online only once the BSP's scan has
+	; taken its snapshot (bounded: twice the scan deadline on the TSC).
+	mov	eax, [fw_expected]
+	dec	eax
+	cmp	ebx, eax
+	jne	.on_time
+	RUN_TSC
+	add	eax, [fw_deadline]
+	adc	edx, [fw_deadline + 4]
+	add	eax, [fw_deadline]
+	adc	edx, [fw_deadline + 4]
+	mov	esi, eax
+	mov	edi, edx
+.late:
+	pause
+	cmp	dword [SH_TEST_SNAPPED], 0
+	jne	.on_time
+	RUN_TSC
+	sub	eax, esi
+	sbb	edx, edi
+	jb	.late
+.on_time:
+%endif
 	; The bit is the "started once" proof: a second start of the same
 	; APIC ID (a VMM bug) finds it set and is reported, not counted.
 	lock bts dword [SH_BITMAP], ebx
