@@ -78,7 +78,8 @@ static void test_events_and_completion(void)
 
 static void test_fwcfg_ports_and_unknown(void)
 {
-	struct hvsmoke_cfg cfg = { .magic = HVSMOKE_CFG_MAGIC };
+	struct hvsmoke_cfg cfg = { .magic = HVSMOKE_CFG_MAGIC, .version = HVSMOKE_CFG_VERSION,
+				   .size = HVSMOKE_CFG_SIZE };
 	struct vm vm = { .ops = &fake_ops };
 	struct vcpu v = { .vm = &vm, .id = 0 };
 	uint16_t key = FW_CFG_SIGNATURE;

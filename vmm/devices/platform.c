@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Port I/O dispatch and the boot's end conditions. */
 #include "platform.h"
+#include "../cfg.h"
 #include "../protocol.h"
 #include "../util.h"
 #include "../vm.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,8 +18,15 @@ void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke
 	pthread_mutex_init(&p->con_lock, NULL);
 	cond_init_monotonic(&p->cond);
 	fwcfg_init(&p->fwcfg, (uint16_t)ncpus);
-	if (cfg)
+	if (cfg) {
+		/*
+		 * A file the firmware refuses makes every boot a config failure
+		 * that reads as the host's: it is the VMM's bug, caught here.
+		 */
+		assert(!hvsmoke_cfg_decode(cfg, sizeof(*cfg), NULL, NULL, 0));
 		fwcfg_add_file(&p->fwcfg, HVSMOKE_CFG_NAME, cfg, sizeof(*cfg));
+		p->tsc_khz = cfg->tsc_khz;
+	}
 	ev_log_init(&p->log, ncpus);
 	p->console_to_stderr = console_to_stderr;
 	p->smm = smm;
@@ -156,6 +165,8 @@ static enum vcpu_action handle_io(struct platform *p, struct vcpu *vcpu, struct 
 		 * Its own lock: a stderr that blocks must not hold up the board's
 		 * lock, which a quit takes.
 		 */
+		/* a thread stuck here is blocked on stderr, not lost in the guest: say so */
+		atomic_store(&vcpu->in_console, true);
 		pthread_mutex_lock(&p->con_lock);
 		for (i = 0; i < (uint32_t)size * exit->io.count; i++) {
 			if (exit->io.out)
@@ -164,6 +175,7 @@ static enum vcpu_action handle_io(struct platform *p, struct vcpu *vcpu, struct 
 				exit->io.data[i] = 0xe9;	/* QEMU's debugcon reads back its port */
 		}
 		pthread_mutex_unlock(&p->con_lock);
+		atomic_store(&vcpu->in_console, false);
 		return VCPU_CONTINUE;
 	}
 

@@ -32,6 +32,7 @@ struct platform {
 	pthread_mutex_t con_lock;	/* the console line; never held with lock */
 	bool console_to_stderr;
 	bool smm;			/* PORT_APM_CNT raises SMIs */
+	uint32_t tsc_khz;		/* the guest's TSC rate, as its config says */
 	uint64_t smis;			/* raised through PORT_APM_CNT */
 	int smi_error;			/* -errno of the first failed SMI */
 	char con_line[160];
