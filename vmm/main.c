@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define HVSMOKE_VERSION "0.1.0"
+#define QUIT_EXIT_GRACE_MS	3000	/* after --quit-deadline: reports, teardown */
 
 extern const uint8_t hvsmoke_fw_start[];
 extern const uint8_t hvsmoke_fw_end[];
@@ -351,7 +352,10 @@ static int cmd_run(const struct hv_opts *o)
 	/* before any thread: SIGINT/SIGTERM go to the control thread only */
 	qmp_block_signals();
 	control_init(&ctl, o->cpus);
-	if (qmp_server_start(&qmp, &ctl, o->qmp_path, err, sizeof(err)))
+	/* a quit ends the process within its deadline plus a grace for the reports */
+	if (qmp_server_start(&qmp, &ctl, o->qmp_path,
+			     ((uint64_t)o->quit_deadline_ms + QUIT_EXIT_GRACE_MS) * 1000000ull, err,
+			     sizeof(err)))
 		die(HV_EXIT_USAGE, "%s", err);
 	qmp_socket_path = o->qmp_path;
 	atexit(qmp_socket_unlink);

@@ -41,6 +41,8 @@ struct qmp_server {
 	struct qmp_client clients[QMP_MAX_CLIENTS];
 	uint64_t commands;
 	uint64_t errors;
+	uint64_t exit_bound_ns;		/* quit -> process gone, else _exit(1); 0: no bound */
+	uint64_t exit_at_ns;		/* when, once a quit came */
 };
 
 /*
@@ -48,9 +50,13 @@ struct qmp_server {
  * after it): the control thread takes them through a signalfd. Call first.
  */
 void qmp_block_signals(void);
-/* Start the control thread. 0, or -1 with a one-line reason in err. */
-int qmp_server_start(struct qmp_server *s, struct control *ctl, const char *path, char *err,
-		     size_t errlen);
+/*
+ * Start the control thread. After a quit the process must be gone within
+ * exit_bound_ns (0: no bound), or the control thread ends it with exit 1.
+ * 0, or -1 with a one-line reason in err.
+ */
+int qmp_server_start(struct qmp_server *s, struct control *ctl, const char *path,
+		     uint64_t exit_bound_ns, char *err, size_t errlen);
 /* Flush what clients are owed (briefly), close everything, join. */
 void qmp_server_stop(struct qmp_server *s);
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdnoreturn.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -53,7 +54,8 @@ static inline int str_to_u64(const char *s, uint64_t *out)
 	if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
-		if (!isxdigit((unsigned char)*s))
+		/* hex digits only: strtoull would take a second "0x" (0x0x5) */
+		if (!*s || s[strspn(s, "0123456789abcdefABCDEF")])
 			return -EINVAL;
 	} else if (!s || !isdigit((unsigned char)*s)) {
 		/* digits first: strtoull would quietly take a sign or leading space */

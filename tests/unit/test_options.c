@@ -173,7 +173,7 @@ static void test_numbers(void)
 {
 	static const char *const bad[] = { "0x", "0x-1", "0x 1", "0x+1", "1e3", "0b1", "0o7",
 					   "10 ", "+10", "0x1ffffffffffffffff",
-					   "18446744073709551616" };
+					   "18446744073709551616", "0x0x5", "0X0x1" };
 	struct hv_opts o;
 	char err[256];
 	unsigned int i;
