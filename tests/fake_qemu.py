@@ -6,6 +6,8 @@ each failure path is caught and bounded. FAKE_QEMU_MODE picks the way:
 
   ignore-quit   answers QMP but never quits and never boots (default)
   pass          sends a passing event stream, exits 33 as isa-debug-exit would
+  fast-pass     at `cont`, sends a passing event stream and exits 33 before its
+                reply to `cont` goes out (a one-CPU TCG boot does that)
   mismatch      sends a passing event stream, then exits with status 3
                 instead of isa-debug-exit's 33
   crash         sends the boot event, then kills itself with SIGKILL
@@ -163,6 +165,9 @@ def main():
                     continue  # the bug under test: the reply and the exit never come
                 elif cmd == "quit" and MODE == "crash-on-quit":
                     os.kill(os.getpid(), signal.SIGSEGV)
+                elif cmd == "cont" and MODE == "fast-pass":
+                    socks["events"].sendall(pass_stream(smp))
+                    return 33  # the guest finished before QMP could answer
                 s.sendall((json.dumps({"return": ret, "id": mid}) + "\r\n").encode())
                 if cmd == "cont":
                     running = True

@@ -1069,7 +1069,14 @@ static bool qemu_boot(struct boot_target *bt, const struct boot_spec *spec, stru
 	ret = r->setup_error[0] ? NULL :
 	      qmpc_command(&q->ctl, "cont", NULL, now_ns() + QEMU_STOP_MS * 1000000ull, err,
 			   sizeof(err));
-	if (!ret) {
+	/*
+	 * A QEMU that closed QMP while it resumed may simply have finished: a
+	 * one-CPU boot under TCG reaches isa-debug-exit before the reply to
+	 * `cont` goes out. Its exit status and event stream decide, as for any
+	 * boot that ends on its own; only a refused or unanswered cont is the
+	 * VMM's failure.
+	 */
+	if (!ret && (r->setup_error[0] || !q->ctl.eof || q->ctl.broken)) {
 		if (!r->setup_error[0])
 			setup_error(r, "cont: %s", err);
 		wait_exit(q, now_ns() + QEMU_STOP_MS * 1000000ull);
