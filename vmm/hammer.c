@@ -73,14 +73,20 @@ static void *hammer_thread(void *arg)
 		if (gone < ntargets)
 			h->stats.sweeps++;	/* a sweep that served nobody is no sweep */
 		if (period) {
+			uint64_t now = now_ns();
+
+			/* a slot missed (the thread was descheduled) is skipped, not caught up in a burst */
 			next += period;
+			if (next < now)
+				next += (now - next) / period * period + period;
 			worker_nap_until(&h->worker, next);
 		} else if (gone == ntargets) {
 			/* every target has stopped: nothing to hammer until told to stop */
 			worker_nap_until(&h->worker, now_ns() + 1000000ull);
 		}
 	}
-	h->stats.active_ns = now_ns() - t0;
+	/* paced: each sweep owns one period, the first (at t0) included */
+	h->stats.active_ns = now_ns() - t0 + period;
 	return NULL;
 }
 
