@@ -408,3 +408,14 @@ PY
 		[ "$status" -eq 2 ]
 	done
 }
+
+@test "a read-only --json is refused before any boot, even for root, and left as it was" {
+	echo keep > "$BATS_TEST_TMPDIR/ro.json"
+	chmod 444 "$BATS_TEST_TMPDIR/ro.json"
+	run --separate-stderr "$HV" --accel "script:$ROOT/tests/scripts/pass2-kvm.txt" --cpus 2 \
+		--iterations 1 --json "$BATS_TEST_TMPDIR/ro.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--json $BATS_TEST_TMPDIR/ro.json: read-only"* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/ro.json")" = keep ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep '^\.hvsmoke\.')" ]
+}

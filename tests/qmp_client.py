@@ -10,6 +10,8 @@ outside the process, the way existing QMP tooling does.
   qmp_client.py pause-storm N HOLD -- CMD..  start CMD (with --qmp); N times, at a random
                                         moment, stop the VM for HOLD ms and cont; then quit CMD
                                         and exit with its status
+  qmp_client.py spam SOCK SECONDS       pipeline query-status without pause for SECONDS
+                                        (reading replies only to keep the socket open)
   qmp_client.py flood N AT TERM -- CMD..  start CMD (with --qmp); AT s after start pipeline N
                                         `info registers -a` and never read the replies; TERM s
                                         after start a new client must get its greeting and
@@ -309,6 +311,7 @@ def flood(count, at, term, cmd):
 
 def pause_storm(rounds, hold_ms, cmd):
     gap_s = min(0.03, hold_ms / 1000.0)
+    out = ""
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "q.sock")
         proc = subprocess.Popen(cmd + ["--qmp", sock], stdout=subprocess.PIPE,
@@ -346,6 +349,23 @@ def pause_storm(rounds, hold_ms, cmd):
     sys.exit(proc.returncode)
 
 
+def spam(path, seconds):
+    end = time.monotonic() + seconds
+    line = b'{"execute":"query-status"}\n' * 100
+    while time.monotonic() < end:
+        try:
+            q = QMP(path, timeout=1.0)
+            q.send_raw(b'{"execute":"qmp_capabilities"}\n')
+            while time.monotonic() < end:
+                q.send_raw(line)
+                try:
+                    q.sock.recv(1 << 20, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    pass
+        except (OSError, EOFError):
+            time.sleep(0.01)  # dropped or gone: try again until the time is up
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "session":
         session(sys.argv[2], int(sys.argv[3]))
@@ -353,6 +373,8 @@ def main():
         malformed(sys.argv[2])
     elif len(sys.argv) >= 5 and sys.argv[1] == "quit-timing" and sys.argv[3] == "--":
         quit_timing(int(sys.argv[2]), sys.argv[4:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "spam":
+        spam(sys.argv[2], float(sys.argv[3]))
     elif len(sys.argv) >= 6 and sys.argv[1] == "pause-storm" and sys.argv[4] == "--":
         pause_storm(int(sys.argv[2]), float(sys.argv[3]), sys.argv[5:])
     elif len(sys.argv) >= 7 and sys.argv[1] == "flood" and sys.argv[5] == "--":

@@ -777,14 +777,41 @@ static int exit_watch_ms(struct qmp_server *s)
 static void exit_watch(struct qmp_server *s)
 {
 	static const char msg[] = "hvsmoke: error: still running past the quit's bound; exiting\n";
+	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
 
 	if (!s->exit_at_ns || now_ns() < s->exit_at_ns)
 		return;
-	/* stderr may be the very thing that is stuck: try once, never wait */
-	fcntl(STDERR_FILENO, F_SETFL, fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+	if (s->listen_fd >= 0)
+		unlink(s->path);	/* atexit hooks do not run on this exit */
+	/*
+	 * stderr may be the very thing that is stuck: one write, only if it can
+	 * take it now, and short enough (< PIPE_BUF) to go whole or not at all.
+	 */
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) &&
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 		_exit(HV_EXIT_FAIL);
 	_exit(HV_EXIT_FAIL);
+}
+
+/*
+ * Between two messages: act on a signal or the stop request at once, so that
+ * clients with long queues of slow commands never keep a quit waiting.
+ * True if the thread is to stop.
+ */
+static bool urgent(struct qmp_server *s)
+{
+	struct pollfd p[2] = {
+		{ .fd = s->wake_fd, .events = POLLIN },
+		{ .fd = s->signal_fd, .events = POLLIN },
+	};
+
+	if (poll(p, 2, 0) <= 0)
+		return false;
+	if (p[1].revents)
+		handle_signal(s);
+	exit_watch_ms(s);	/* a quit arms the bound now */
+	exit_watch(s);
+	return p[0].revents != 0;
 }
 
 static void *control_thread(void *arg)
@@ -796,6 +823,7 @@ static void *control_thread(void *arg)
 
 	for (;;) {
 		unsigned int n = 0, i, k;
+		int wait_ms;
 
 		pfd[n] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
 		idx[n++] = -1;
@@ -818,7 +846,8 @@ static void *control_thread(void *arg)
 			idx[n++] = (int)i;
 		}
 		/* with messages waiting, only look: stop, signals and new clients go first */
-		if (poll(pfd, n, more ? 0 : exit_watch_ms(s)) < 0 && errno != EINTR)
+		wait_ms = exit_watch_ms(s);
+		if (poll(pfd, n, more ? 0 : wait_ms) < 0 && errno != EINTR)
 			break;
 		exit_watch(s);
 		if (pfd[0].revents)
@@ -850,6 +879,8 @@ static void *control_thread(void *arg)
 
 			if (cl->fd < 0)
 				continue;
+			if (cl->in_len && urgent(s))
+				return NULL;
 			if (cl->in_len && client_next(s, cl))
 				more = true;
 			else if (cl->eof && !cl->out_len)

@@ -166,7 +166,12 @@ static int out_target(const char *path, char **target, mode_t *mode, char *why, 
 	if (!stat(path, &st)) {
 		if (!S_ISREG(st.st_mode))
 			return why_str(why, len, "not a regular file");
-		/* a read-only report is someone's choice: do not rename over it */
+		/*
+		 * A read-only report is someone's choice: do not rename over it.
+		 * By its mode bits, not access(2), which says yes to root.
+		 */
+		if (!(st.st_mode & 0222))
+			return why_str(why, len, "read-only (no write permission bit)");
 		if (access(path, W_OK))
 			return why_errno(why, len, errno);
 		*target = realpath(path, NULL);

@@ -361,6 +361,18 @@ void verdict_classify(struct boot_result *r)
 		list_ids(r->detail, sizeof(r->detail), r, pick_dup);
 		return;
 	}
+	if (r->completion < 0 && r->ncpus > 1 && !(log->phases & (1u << PHASE_SIPI_SENT))) {
+		/* the APs were never sent for: none of them can be "missing" yet */
+		size_t used;
+
+		r->cls = FC_BOOT_TIMEOUT;
+		snprintf(r->detail, sizeof(r->detail),
+			 "no completion code before the VMM deadline, before any AP was started: firmware ");
+		used = strlen(r->detail);
+		stage_of(r, r->detail + used, sizeof(r->detail) - used);
+		mark_all(r);
+		return;
+	}
 	n = mark(r, pick_missing);
 	if (n) {
 		char why[200];
