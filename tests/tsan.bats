@@ -58,6 +58,14 @@ setup() {
 	[[ "$stderr" != *"ThreadSanitizer"* ]]
 }
 
+@test "TSan: stop/cont at random moments across fresh-VM boots and their teardowns: no race, no failure" {
+	# every kick of a pause lands while some boot's threads exit, join and are freed
+	run python3 "$ROOT/tests/qmp_client.py" pause-storm 60 5 -- "$HV_TSAN" --cpus 4 --duration 60 -q
+	echo "$output" | tail -3
+	[[ "$output" == *'"pauses": 60'* ]]
+	[ "$status" -eq 0 ]
+}
+
 @test "TSan: the QMP server (session, stop/cont, reset, quit) has no race report" {
 	SOCK="$BATS_TEST_TMPDIR/q.sock"
 	"$HV_TSAN" --cpus 2 --duration 60 --storm 100 --qmp "$SOCK" -q \
