@@ -280,6 +280,8 @@ json_t *qmpc_command(struct qmpc *c, const char *cmd, json_t *args, uint64_t dea
 		return NULL;
 	}
 	rc = send_command(c, cmd, args, id, deadline_ns);
+	if (rc == -EPIPE || rc == -ECONNRESET)
+		c->eof = true;	/* the peer is gone: as sticky as a read that saw its end */
 	if (rc) {
 		snprintf(err, len, "QMP %s: cannot send: %s", cmd,
 			 rc == -ETIMEDOUT ? "QEMU does not read" : strerror(-rc));
