@@ -24,3 +24,15 @@ json_get() {
 for k in sys.argv[2].split("."): d=d[k]
 print(json.dumps(d) if isinstance(d,(dict,list)) else d)' "$1" "$2"
 }
+
+# Poll FILE until it has a line matching the grep pattern, for at most SECONDS.
+# Returns 1 if it never did (the callers' own assertions then say what is missing).
+wait_for_grep() {
+	local pattern="$1" file="$2" seconds="$3" i
+
+	for ((i = 0; i < seconds * 100; i++)); do
+		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+		sleep 0.01
+	done
+	return 1
+}

@@ -216,10 +216,7 @@ sys.exit(0 if 5 <= rate <= 30 else 1)' "$J"
 	hv=$!
 	# once the plan is out QEMU is up and connected: the kill lands in the boot,
 	# not in QEMU's start (that is a setup error, tested elsewhere)
-	for _ in $(seq 300); do
-		grep -q '^1\.\.1$' "$BATS_TEST_TMPDIR/out" && break
-		sleep 0.1
-	done
+	wait_for_grep '^1\.\.1$' "$BATS_TEST_TMPDIR/out" 30 || true
 	for _ in $(seq 100); do
 		pid=$(pgrep -f "^qemu-system-x86_64 .*$TMPDIR/hvsmoke-qemu" | head -1)
 		[ -n "$pid" ] && break
@@ -250,10 +247,7 @@ sys.exit(0 if 5 <= rate <= 30 else 1)' "$J"
 	"$HV" qemu --qemu-accel tcg --cpus 2 --duration 60 --storm 2000 --json "$J" \
 		> "$BATS_TEST_TMPDIR/out" 2>&1 &
 	hv=$!
-	for _ in $(seq 100); do
-		grep -q '^ok 1 ' "$BATS_TEST_TMPDIR/out" && break
-		sleep 0.1
-	done
+	wait_for_grep '^ok 1 ' "$BATS_TEST_TMPDIR/out" 10 || true
 	kill -TERM $hv
 	SECONDS=0
 	wait $hv || true

@@ -378,7 +378,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	struct hammer_params hp = bp->hammer;
 	struct hammer hammer;
 	unsigned int *order;
-	uint64_t t_start, t_started, t_stop, stop_deadline;
+	uint64_t t_start = 0, t_started, t_stop, stop_deadline;	/* t_start stays 0 for a boot that never ran */
 	uint32_t tsc_khz;
 	bool safe = true, monitor_holds = false, started;
 	unsigned int i;
@@ -413,17 +413,7 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 		 */
 		r->abort = ABORT_QUIT;
 		r->not_run = true;
-		if (!control_detach(bp->ctl, now_ns() + 1000000000ull)) {
-			pr_err("boot %u: a monitor command held the VM past teardown; leaving it",
-			       r->iteration);
-			goto out;
-		}
-		platform__destroy(plat);
-		if (bp->reuse)
-			*bp->reuse = live;
-		else
-			safe = live_destroy(live);
-		goto out;
+		goto detach;
 	}
 
 	/* The hammer is up before any vCPU thread, so it covers the earliest boot. */
@@ -461,15 +451,17 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 	/* a quit that came between boots ends this one before it starts */
 	r->quit_after_ns = r->abort == ABORT_QUIT && t_stop > t_start ? t_stop - t_start : 0;
 	hammer__stop(&hammer, &r->hammer);
+detach:
 	if (bp->ctl && !control_detach(bp->ctl, now_ns() + 1000000000ull))
 		monitor_holds = true;
 
-	collect(r, plat, group, t_start);
-	verdict_classify(r);
-
-	if ((r->cls != FC_PASS || bp->dump_registers) && !r->stuck_threads) {
-		/* every thread is out of the guest, so these ioctls cannot block */
-		gather_evidence(r, group, bp->dump_registers);
+	if (!r->not_run) {
+		collect(r, plat, group, t_start);
+		verdict_classify(r);
+		if ((r->cls != FC_PASS || bp->dump_registers) && !r->stuck_threads) {
+			/* every thread is out of the guest, so these ioctls cannot block */
+			gather_evidence(r, group, bp->dump_registers);
+		}
 	}
 
 	if (r->stuck_threads) {

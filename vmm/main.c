@@ -146,20 +146,28 @@ static void qmp_socket_unlink(void)
 		unlink(qmp_socket_path);
 }
 
-static int skip_run(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
+/* Nothing could run here (s->skip_reason says why): TAP, the summaries, exit 4. */
+static int report_skip(const struct hv_opts *o, struct run_summary *s, const struct host_info *h)
 {
 	s->verdict = "skip";
-	if (!strcmp(o->accel, "auto"))
-		snprintf(s->skip_reason, sizeof(s->skip_reason), "%s", h->accel_why);
-	else
-		snprintf(s->skip_reason, sizeof(s->skip_reason), "%s unavailable: %s", h->accel,
-			 h->accel_why);
 	printf("TAP version 13\n1..0 # SKIP %s\n", s->skip_reason);
 	fflush(stdout);
 	if (write_summaries(o, s, h))
 		return HV_EXIT_USAGE;
 	pr_info("skip: %s", s->skip_reason);
 	return HV_EXIT_SKIP;
+}
+
+/* The exit code of a run that ran: a failed report beats a failed boot. Frees what it was given. */
+static int run_exit(struct run_summary *sum, uint8_t *fw_owned, int write_err)
+{
+	unsigned int failures = sum->failures_total;
+
+	summary_free(sum);
+	free(fw_owned);
+	if (write_err)
+		return HV_EXIT_USAGE;
+	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
 }
 
 /* hvsmoke's own VMM as a source of boot facts. */
@@ -305,7 +313,6 @@ static int cmd_run(const struct hv_opts *o)
 	struct boot_live *reuse = NULL;
 	struct qmp_server qmp;
 	char err[256];
-	unsigned int failures;
 	int write_err;
 
 	if (o->firmware) {
@@ -326,8 +333,15 @@ static int cmd_run(const struct hv_opts *o)
 	summary_hammer(&sum, o);
 
 	if (!host.accel_ok) {
-		if (host.probe_err == -ENODEV || host.probe_err == -ENOTSUP)
-			return skip_run(o, &sum, &host);
+		if (host.probe_err == -ENODEV || host.probe_err == -ENOTSUP) {
+			if (!strcmp(o->accel, "auto"))
+				snprintf(sum.skip_reason, sizeof(sum.skip_reason), "%s",
+					 host.accel_why);
+			else
+				snprintf(sum.skip_reason, sizeof(sum.skip_reason),
+					 "%s unavailable: %s", host.accel, host.accel_why);
+			return report_skip(o, &sum, &host);
+		}
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	}
 	if (!host.caps.smm)
@@ -394,13 +408,7 @@ static int cmd_run(const struct hv_opts *o)
 	}
 	boot_release(&reuse);
 	control_destroy(&ctl);
-
-	failures = sum.failures_total;
-	summary_free(&sum);
-	free(fw_owned);
-	if (write_err)
-		return HV_EXIT_USAGE;
-	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
+	return run_exit(&sum, fw_owned, write_err);
 }
 
 /* The same scenario with the host's QEMU as the VMM. */
@@ -413,7 +421,6 @@ static int cmd_qemu(const struct hv_opts *o)
 	uint8_t *fw_owned = NULL;
 	uint64_t seed = o->seed_set ? o->seed : random_seed();
 	char err[512], accel[32];
-	unsigned int failures;
 	int ret, write_err;
 
 	if (o->firmware) {
@@ -454,16 +461,12 @@ static int cmd_qemu(const struct hv_opts *o)
 	ret = qemu_target_open(&qt, &qp, err, sizeof(err));
 	sum.qemu = &qt.info;
 	if (ret == HV_EXIT_SKIP) {
-		sum.verdict = "skip";
 		snprintf(sum.skip_reason, sizeof(sum.skip_reason), "QEMU (%s, -accel %s) cannot run here: %.300s",
 			 o->qemu, o->qemu_accel, err);
-		printf("TAP version 13\n1..0 # SKIP %s\n", sum.skip_reason);
-		fflush(stdout);
-		write_err = write_summaries(o, &sum, &host);
-		pr_info("skip: %s", sum.skip_reason);
+		ret = report_skip(o, &sum, &host);
 		summary_free(&sum);
 		free(fw_owned);
-		return write_err ? HV_EXIT_USAGE : HV_EXIT_SKIP;
+		return ret;
 	}
 	if (ret)
 		die(HV_EXIT_USAGE, "%s", err);
@@ -474,13 +477,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	run_boots(o, &qt.base, &sum);
 	write_err = write_summaries(o, &sum, &host);
 	qemu_target_close(&qt);
-
-	failures = sum.failures_total;
-	summary_free(&sum);
-	free(fw_owned);
-	if (write_err)
-		return HV_EXIT_USAGE;
-	return failures ? HV_EXIT_FAIL : HV_EXIT_PASS;
+	return run_exit(&sum, fw_owned, write_err);
 }
 
 int main(int argc, char **argv)

@@ -759,28 +759,22 @@ static void handle_signal(struct qmp_server *s)
  * After a quit the process has --quit-deadline, plus a grace for its reports,
  * to be gone. Whatever holds it (a thread blocked on a full stderr, a report
  * on a hung filesystem), a quit always ends it: that is the promise seed 002
- * is about, kept here for the VMM itself.
+ * is about, kept here for the VMM itself. Arms the bound at the first look
+ * after a quit, ends the process past it; else the ms left (-1: no quit).
  */
-static int exit_watch_ms(struct qmp_server *s)
-{
-	uint64_t now, at;
-
-	if (!s->exit_bound_ns || !control_quitting(s->ctl))
-		return -1;
-	now = now_ns();
-	if (!s->exit_at_ns)
-		s->exit_at_ns = now + s->exit_bound_ns;
-	at = s->exit_at_ns;
-	return at <= now ? 0 : (int)((at - now) / 1000000ull) + 1;
-}
-
-static void exit_watch(struct qmp_server *s)
+static int exit_watch(struct qmp_server *s)
 {
 	static const char msg[] = "hvsmoke: error: still running past the quit's bound; exiting\n";
 	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
+	uint64_t now = now_ns();
 
-	if (!s->exit_at_ns || now_ns() < s->exit_at_ns)
-		return;
+	if (!s->exit_at_ns) {
+		if (!s->exit_bound_ns || !control_quitting(s->ctl))
+			return -1;
+		s->exit_at_ns = now + s->exit_bound_ns;
+	}
+	if (now < s->exit_at_ns)
+		return (int)((s->exit_at_ns - now) / 1000000ull) + 1;
 	if (s->listen_fd >= 0)
 		unlink(s->path);	/* atexit hooks do not run on this exit */
 	/*
@@ -809,8 +803,7 @@ static bool urgent(struct qmp_server *s)
 		return false;
 	if (p[1].revents)
 		handle_signal(s);
-	exit_watch_ms(s);	/* a quit arms the bound now */
-	exit_watch(s);
+	exit_watch(s);	/* a quit arms the bound now */
 	return p[0].revents != 0;
 }
 
@@ -846,7 +839,7 @@ static void *control_thread(void *arg)
 			idx[n++] = (int)i;
 		}
 		/* with messages waiting, only look: stop, signals and new clients go first */
-		wait_ms = exit_watch_ms(s);
+		wait_ms = exit_watch(s);
 		if (poll(pfd, n, more ? 0 : wait_ms) < 0 && errno != EINTR)
 			break;
 		exit_watch(s);

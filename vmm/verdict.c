@@ -197,14 +197,28 @@ static void stage_of(const struct boot_result *r, char *buf, size_t len)
 	}
 }
 
+/* lead, then the stage the firmware was in. */
+static void lead_and_stage(const struct boot_result *r, char *buf, size_t len, const char *lead)
+{
+	size_t used;
+
+	snprintf(buf, len, "%s", lead);
+	used = strlen(buf);
+	stage_of(r, buf + used, len - used);
+}
+
+/* Out of time without a completion code: a boot-timeout, naming the stage. */
+static void timed_out_in_stage(struct boot_result *r, const char *lead)
+{
+	r->cls = FC_BOOT_TIMEOUT;
+	lead_and_stage(r, r->detail, sizeof(r->detail), lead);
+	mark_all(r);
+}
+
 static void ending(const struct boot_result *r, char *buf, size_t len)
 {
 	if (r->completion < 0) {
-		size_t used;
-
-		snprintf(buf, len, "no completion before the VMM deadline, firmware ");
-		used = strlen(buf);
-		stage_of(r, buf + used, len - used);
+		lead_and_stage(r, buf, len, "no completion before the VMM deadline, firmware ");
 		return;
 	}
 	snprintf(buf, len, "%s", r->log.scan_done ? "firmware scan finished" :
@@ -363,14 +377,7 @@ void verdict_classify(struct boot_result *r)
 	}
 	if (r->completion < 0 && r->ncpus > 1 && !(log->phases & (1u << PHASE_SIPI_SENT))) {
 		/* the APs were never sent for: none of them can be "missing" yet */
-		size_t used;
-
-		r->cls = FC_BOOT_TIMEOUT;
-		snprintf(r->detail, sizeof(r->detail),
-			 "no completion code before the VMM deadline, before any AP was started: firmware ");
-		used = strlen(r->detail);
-		stage_of(r, r->detail + used, sizeof(r->detail) - used);
-		mark_all(r);
+		timed_out_in_stage(r, "no completion code before the VMM deadline, before any AP was started: firmware ");
 		return;
 	}
 	n = mark(r, pick_missing);
@@ -389,14 +396,7 @@ void verdict_classify(struct boot_result *r)
 		 * Out of time with every AP online: whatever stage it was in did
 		 * not finish, so its checks (SMM's above all) have nothing to judge.
 		 */
-		size_t used;
-
-		r->cls = FC_BOOT_TIMEOUT;
-		snprintf(r->detail, sizeof(r->detail),
-			 "all APs online but no completion code before the VMM deadline: firmware ");
-		used = strlen(r->detail);
-		stage_of(r, r->detail + used, sizeof(r->detail) - used);
-		mark_all(r);
+		timed_out_in_stage(r, "all APs online but no completion code before the VMM deadline: firmware ");
 		return;
 	}
 	if (r->smm_stage && classify_smm(r))
