@@ -14,6 +14,16 @@ section .rodata progbits alloc noexec nowrite align=16
 s_cfg_name	db "opt/hvsmoke/config", 0
 S_CFG_NAME_LEN	equ $ - s_cfg_name	; includes the NUL: rejects longer names
 
+; Which build this is, for the reports: a run with the no-SIPI test build is a
+; positive control, and a comparison must know it (vmm: firmware_variant()).
+%ifdef HVSMOKE_TEST_NO_SIPI
+s_fw_ident	db "hvsmoke-fw:variant=no-sipi", 0
+%elifdef HVSMOKE_TEST_LATE_AP
+s_fw_ident	db "hvsmoke-fw:variant=late-ap", 0
+%else
+s_fw_ident	db "hvsmoke-fw:variant=standard", 0
+%endif
+
 section .bss nobits alloc noexec write align=4
 fw_flags	resd 1
 fw_nb_cpus	resd 1

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HVSMOKE_VERSION "0.1.0"
 #define QUIT_EXIT_GRACE_MS	3000	/* after --quit-deadline: reports, teardown */
 
 extern const uint8_t hvsmoke_fw_start[];
@@ -92,7 +91,8 @@ static uint64_t random_seed(void)
 
 	if (getrandom(&s, sizeof(s), 0) != sizeof(s))
 		s = now_ns() ^ ((uint64_t)getpid() << 32);
-	return s;
+	/* 53 bits: a seed read back from the JSON is exact in every reader (doubles) */
+	return s & ((1ull << 53) - 1);
 }
 
 static bool show_progress(const struct hv_opts *o)
@@ -300,6 +300,35 @@ static void summary_hammer(struct run_summary *sum, const struct hv_opts *o)
 			 o->hammer_mode == HAMMER_MAX ? "max" : "off");
 }
 
+/* What the run was asked to do, for the JSON's scenario block. */
+static void summary_scenario(struct run_summary *sum, const struct hv_opts *o,
+			     const uint8_t *fw, size_t fw_size)
+{
+	struct scenario_info *sc = &sum->scenario;
+
+	sc->sync_targets = o->sync_aps_only ? "aps" : "all";
+	sc->kick = o->kick == KICK_LEGACY_SIGNAL ? "legacy-signal" : "exit-request";
+	sc->storm_ms = o->storm_ms;
+	if (o->quit_at_ms == QUIT_AT_NEVER)
+		snprintf(sc->quit_at, sizeof(sc->quit_at), "never");
+	else if (o->quit_at_ms == QUIT_AT_RANDOM)
+		snprintf(sc->quit_at, sizeof(sc->quit_at), "random");
+	else
+		snprintf(sc->quit_at, sizeof(sc->quit_at), "%d", o->quit_at_ms);
+	sc->quit_deadline_ms = o->quit_deadline_ms;
+	sc->boot_timeout_ms = o->boot_timeout_ms;
+	sc->reuse = o->cmd == CMD_QEMU ? o->qemu_reuse : o->reuse_vm;
+	sc->iterations = o->duration_s ? 0 : o->iterations;
+	sc->duration_s = o->duration_s;
+	sc->stop_on_failure = o->stop_on_failure;
+	firmware_identify(sc, fw, fw_size, !o->firmware);
+	if (o->cmd == CMD_QEMU) {
+		sc->kick = "qemu";	/* QEMU's own vCPU loop is under test */
+		sc->machine = o->machine;
+		sc->qemu_accel = o->qemu_accel;
+	}
+}
+
 static int cmd_run(const struct hv_opts *o)
 {
 	const struct accel_ops *ops;
@@ -331,6 +360,7 @@ static int cmd_run(const struct hv_opts *o)
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	summary_init(&sum, ops->name, o->cpus, seed);
 	summary_hammer(&sum, o);
+	summary_scenario(&sum, o, bp->fw, bp->fw_size);
 
 	if (!host.accel_ok) {
 		if (host.probe_err == -ENODEV || host.probe_err == -ENOTSUP) {
@@ -451,6 +481,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	snprintf(accel, sizeof(accel), "qemu-%s", o->qemu_accel);
 	summary_init(&sum, accel, o->cpus, seed);
 	summary_hammer(&sum, o);
+	summary_scenario(&sum, o, qp.fw, qp.fw_size);
 	sum.target = "qemu";
 	sum.sync_policy = "qemu";
 	sum.smm_mode = o->smm == SMM_ON ? "on" : "off";

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 void host_info_gather(struct host_info *h, const char *accel_name)
 {
@@ -117,9 +118,15 @@ static void qemu_host_json(FILE *f, const struct qemu_host *q)
 	fputc('}', f);
 }
 
-static void host_json(FILE *f, const struct host_info *h, const struct qemu_host *q)
+static void host_json(FILE *f, const struct host_info *h, const struct qemu_host *q,
+		      bool alone)
 {
-	fputs("{\"kernel\": ", f);
+	fputc('{', f);
+	/* on its own (info --json) it says what it is, as every JSON hvsmoke writes */
+	if (alone)
+		fprintf(f, "\"schema_version\": %d, \"kind\": \"hvsmoke-host\", ",
+			REPORT_SCHEMA_VERSION);
+	fputs("\"kernel\": ", f);
 	json_str(f, h->kernel);
 	fputs(", \"cpu_model\": ", f);
 	json_str(f, h->cpu_model);
@@ -149,7 +156,7 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 	const struct accel_caps *c = &h->caps;
 
 	if (json) {
-		host_json(f, h, NULL);
+		host_json(f, h, NULL, true);
 		fputc('\n', f);
 		return;
 	}
@@ -177,6 +184,9 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 
 void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed)
 {
+	struct tm tm;
+	time_t now;
+
 	memset(s, 0, sizeof(*s));
 	s->accel = accel;
 	s->cpus = cpus;
@@ -187,6 +197,38 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 	s->ipi_pattern = "hvsmoke";
 	snprintf(s->sync_hammer, sizeof(s->sync_hammer), "off");
 	s->t_start_ns = now_ns();
+	s->scenario.sync_targets = "all";
+	s->scenario.kick = "exit-request";
+	s->scenario.fw_source = "embedded";
+	snprintf(s->scenario.quit_at, sizeof(s->scenario.quit_at), "never");
+	snprintf(s->scenario.fw_variant, sizeof(s->scenario.fw_variant), "standard");
+	now = time(NULL);
+	if (gmtime_r(&now, &tm))
+		strftime(s->started_utc, sizeof(s->started_utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void firmware_identify(struct scenario_info *sc, const uint8_t *fw, size_t size, bool embedded)
+{
+	static const char tag[] = "hvsmoke-fw:variant=";
+	const uint8_t *p = memmem(fw, size, tag, sizeof(tag) - 1);
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i, n = 0;
+
+	sc->fw_source = embedded ? "embedded" : "file";
+	sc->fw_size = size;
+	for (i = 0; i < size; i++)
+		h = (h ^ fw[i]) * 0x100000001b3ull;
+	sc->fw_fnv1a64 = h;
+	snprintf(sc->fw_variant, sizeof(sc->fw_variant), "custom");
+	if (!p)
+		return;
+	/* a name is lower-case letters and dashes, NUL-terminated inside the image */
+	p += sizeof(tag) - 1;
+	while (p + n < fw + size && n + 1 < sizeof(sc->fw_variant) &&
+	       ((p[n] >= 'a' && p[n] <= 'z') || p[n] == '-'))
+		n++;
+	if (n && p + n < fw + size && !p[n])
+		snprintf(sc->fw_variant, sizeof(sc->fw_variant), "%.*s", (int)n, (const char *)p);
 }
 
 /* Sync requests (QEMU target: monitor commands) served per second the hammer ran. */
@@ -266,8 +308,10 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 		s->first_failure_iteration = r->iteration;
 		s->first_failure_s = (double)(now_ns() - s->t_start_ns) / 1e9;
 	}
-	if (r->completion >= 0 && r->boot_ns)
+	if (r->completion >= 0 && r->boot_ns) {
 		samples_add(&s->boot_us, r->boot_ns / 1000);
+		samples_add(&s->boot_iter, r->iteration);
+	}
 	/* a reservoir: a night of `max` would otherwise keep every command's latency */
 	for (size_t k = 0; k < r->monitor_us.n; k++) {
 		uint64_t slot = s->monitor_seen++;
@@ -326,6 +370,8 @@ void summary_free(struct run_summary *s)
 	free(s->monitor_us.v);
 	s->monitor_us.v = NULL;
 	free(s->boot_us.v);
+	free(s->boot_iter.v);
+	s->boot_iter.v = NULL;
 	free(s->quit_us.v);
 	free(s->failures);
 	free(s->classes);
@@ -522,6 +568,98 @@ static long peak_rss_kib(void)
 	return kib;
 }
 
+/*
+ * The known-bad modes this run switched on: each is there to make boots
+ * fail, so a comparison expects it to keep firing.
+ */
+static size_t positive_controls(const struct run_summary *s, const char *out[3])
+{
+	size_t n = 0;
+
+	if (!strcmp(s->sync_policy, "legacy-smm") || !strcmp(s->sync_policy, "legacy-init"))
+		out[n++] = s->sync_policy;
+	if (!strcmp(s->scenario.kick, "legacy-signal"))
+		out[n++] = "legacy-signal";
+	if (!strcmp(s->scenario.fw_variant, "no-sipi"))
+		out[n++] = "no-sipi-firmware";
+	return n;
+}
+
+static void json_str_or_null(FILE *f, const char *v)
+{
+	if (v)
+		json_str(f, v);
+	else
+		fputs("null", f);
+}
+
+static void scenario_json(FILE *f, const struct run_summary *s)
+{
+	const struct scenario_info *sc = &s->scenario;
+	const char *ctl[3];
+	size_t i, n = positive_controls(s, ctl);
+
+	fprintf(f, "  \"scenario\": {\"target\": \"%s\", \"accel\": ", s->target);
+	json_str(f, s->accel);
+	fprintf(f, ", \"cpus\": %u, \"ipi_pattern\": \"%s\", \"sync_policy\": \"%s\", "
+		   "\"sync_hammer\": \"%s\", \"sync_targets\": \"%s\", \"kick\": \"%s\",\n",
+		s->cpus, s->ipi_pattern, s->sync_policy, s->sync_hammer, sc->sync_targets, sc->kick);
+	fprintf(f, "    \"storm_ms\": %u, \"quit_at\": \"%s\", \"quit_deadline_ms\": %u, "
+		   "\"boot_timeout_ms\": %u, \"smm\": \"%s\", \"reuse\": %s,\n",
+		sc->storm_ms, sc->quit_at, sc->quit_deadline_ms, sc->boot_timeout_ms,
+		s->smm_mode ? s->smm_mode : "auto", sc->reuse ? "true" : "false");
+	fprintf(f, "    \"firmware\": {\"variant\": \"%s\", \"source\": \"%s\", \"size\": %zu, "
+		   "\"fnv1a64\": \"%016llx\"},\n    \"machine\": ",
+		sc->fw_variant, sc->fw_source, sc->fw_size, (unsigned long long)sc->fw_fnv1a64);
+	json_str_or_null(f, sc->machine);
+	fputs(", \"qemu_accel\": ", f);
+	json_str_or_null(f, sc->qemu_accel);
+	fputs(", \"positive_controls\": [", f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", ctl[i]);
+	fprintf(f, "],\n    \"iterations\": %u, \"duration_s\": %u, \"stop_on_failure\": %s},\n",
+		sc->iterations, sc->duration_s, sc->stop_on_failure ? "true" : "false");
+}
+
+/* Every k-th sample, so that at most REPORT_MAX_JSON_SAMPLES are written. */
+static bool samples_json(FILE *f, const char *key, const struct samples *v, bool last)
+{
+	size_t step = v->n > REPORT_MAX_JSON_SAMPLES ?
+		      (v->n + REPORT_MAX_JSON_SAMPLES - 1) / REPORT_MAX_JSON_SAMPLES : 1;
+	size_t i, k = 0;
+
+	fprintf(f, "    \"%s\": [", key);
+	for (i = 0; i < v->n; i += step, k++)
+		fprintf(f, "%s%s%u", k ? "," : "", k && !(k % 20) ? "\n      " : "", v->v[i]);
+	fprintf(f, "]%s\n", last ? "" : ",");
+	return step > 1;
+}
+
+/* One letter per boot, in order: where in a run the failures fell. */
+static const char class_letter[FC_COUNT] = {
+	[FC_PASS] = 'P', [FC_AP_MISSING] = 'A', [FC_AP_DUPLICATE] = 'D', [FC_AP_RESET] = 'R',
+	[FC_BOOT_TIMEOUT] = 'T', [FC_GUEST_CRASH] = 'C', [FC_VMM_ERROR] = 'E',
+	[FC_QUIT_TIMEOUT] = 'Q', [FC_SMM_MISSING] = 'S', [FC_SMM_STUCK] = 'K',
+	[FC_SMM_RELOCATION] = 'L',
+};
+_Static_assert(FC_COUNT == 11, "a new failure class needs its letter in class_letter");
+
+static void samples_block_json(FILE *f, const struct run_summary *s)
+{
+	bool thinned;
+	unsigned int i;
+
+	fputs("  \"samples\": {\n", f);
+	thinned = samples_json(f, "boot_us", &s->boot_us, false);
+	samples_json(f, "boot_iteration", &s->boot_iter, false);
+	thinned |= samples_json(f, "quit_us", &s->quit_us, false);
+	thinned |= samples_json(f, "monitor_us", &s->monitor_us, false);
+	fprintf(f, "    \"truncated\": %s\n  },\n  \"boot_classes\": \"", thinned ? "true" : "false");
+	for (i = 0; i < s->iterations_run; i++)
+		fputc(class_letter[s->classes[i]], f);
+	fputs("\",\n", f);
+}
+
 int json_write(const char *path, const struct run_summary *s, const struct host_info *h,
 	       char *why, size_t len)
 {
@@ -532,7 +670,10 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 	if (out_file_open(&of, path, why, len))
 		return -1;
 	f = of.f;
-	fputs("{\n  \"verdict\": ", f);
+	fprintf(f, "{\n  \"schema_version\": %d,\n  \"kind\": \"hvsmoke-run\",\n"
+		   "  \"hvsmoke_version\": \"%s\",\n  \"started_utc\": \"%s\",\n",
+		REPORT_SCHEMA_VERSION, HVSMOKE_VERSION, s->started_utc);
+	fputs("  \"verdict\": ", f);
 	json_str(f, s->verdict);
 	if (s->skip_reason[0]) {
 		fputs(",\n  \"skip_reason\": ", f);
@@ -600,12 +741,14 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 			s->first_failure_iteration, s->first_failure_s);
 	else
 		fputs("  \"first_failure\": null,\n", f);
+	scenario_json(f, s);
+	samples_block_json(f, s);
 	fprintf(f, "  \"peak_rss_kib\": %ld,\n", peak_rss_kib());
 	fprintf(f, "  \"first_all_online_monotonic_ns\": %llu,\n",
 		(unsigned long long)s->first_all_online_ns);
 	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"boots_per_s\": %.1f,\n  \"host\": ", s->elapsed_s,
 		s->elapsed_s > 0 ? s->iterations_run / s->elapsed_s : 0.0);
-	host_json(f, h, s->qemu);
+	host_json(f, h, s->qemu, false);
 	fputs("\n}\n", f);
 	return out_file_commit(&of, why, len);
 }

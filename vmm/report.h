@@ -11,7 +11,12 @@
 #include "accel.h"
 #include "verdict.h"
 
+#define HVSMOKE_VERSION		"0.2.0"
+/* Raised when a field changes meaning or goes away; new fields keep it. */
+#define REPORT_SCHEMA_VERSION	1
 #define REPORT_MAX_FAILURES	1000	/* kept for the summaries; the rest are only counted */
+/* Raw samples written per list; a longer list is thinned to every k-th. */
+#define REPORT_MAX_JSON_SAMPLES	65536
 #define REPORT_MAX_MONITOR_SAMPLES	(1u << 20)	/* 4 MiB, however long the run */
 
 struct failure_rec {
@@ -48,8 +53,34 @@ struct host_info {
 
 #include "samples.h"
 
+/*
+ * What a run was asked to do, beyond what run_summary already names: two
+ * runs compare only when their workloads match (compare.c), and a known-bad
+ * mode switched on here makes the run a positive control.
+ */
+struct scenario_info {
+	const char *sync_targets;	/* "all" or "aps" */
+	const char *kick;		/* "exit-request" or "legacy-signal" */
+	unsigned int storm_ms;
+	char quit_at[16];		/* "never", "random" or milliseconds */
+	unsigned int quit_deadline_ms;
+	unsigned int boot_timeout_ms;
+	bool reuse;			/* --reuse-vm / --qemu-reuse */
+	char fw_variant[24];		/* the image's own tag; "custom" without one */
+	const char *fw_source;		/* "embedded" or "file" */
+	size_t fw_size;
+	uint64_t fw_fnv1a64;
+	const char *machine;		/* the QEMU target's, else NULL */
+	const char *qemu_accel;
+	unsigned int iterations;	/* as asked: 0 with --duration */
+	unsigned int duration_s;
+	bool stop_on_failure;
+};
+
 struct run_summary {
 	const char *target;		/* "native" or "qemu" */
+	struct scenario_info scenario;
+	char started_utc[24];		/* ISO 8601, when summary_init ran */
 	const char *ipi_pattern;
 	const struct qemu_host *qemu;	/* the QEMU target's, else NULL */
 	struct samples monitor_us;	/* QEMU target: answered monitor commands' latencies, a
@@ -63,6 +94,7 @@ struct run_summary {
 	unsigned int passed;
 	unsigned int class_count[FC_COUNT];
 	struct samples boot_us;		/* one per boot that completed */
+	struct samples boot_iter;	/* the iteration of each boot_us sample */
 	struct samples quit_us;		/* one per quit: quit -> all vCPU threads joined */
 	unsigned int quits;
 	uint8_t *classes;		/* one enum fail_class per boot run */
@@ -95,6 +127,8 @@ void host_info_gather(struct host_info *h, const char *accel_name);
 void host_info_print(FILE *f, const struct host_info *h, bool json);
 
 void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed);
+/* A firmware image's variant tag ("hvsmoke-fw:variant=NAME"), or "custom". */
+void firmware_identify(struct scenario_info *sc, const uint8_t *fw, size_t size, bool embedded);
 void summary_add(struct run_summary *s, const struct boot_result *r);
 void summary_free(struct run_summary *s);
 
