@@ -66,7 +66,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
 # jansson (QMP) is linked statically so build/hvsmoke stays one copyable file
-LDLIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -pthread
+LDLIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -pthread -lm
 
 VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/mshv/*.c vmm/script/*.c vmm/devices/*.c vmm/qemu/*.c))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
@@ -173,7 +173,7 @@ $(B)/fuzz/libvmm.a: $(call objs,fuzz/obj,$(VMM_LIB_SRCS))
 
 define fuzz_target
 $(B)/fuzz/$(1): $(call objs,fuzz/obj,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1))) $(B)/fuzz/libvmm.a
-	$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -pthread -o $$@ $$^ -ljansson
+	$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -pthread -o $$@ $$^ -ljansson -lm
 endef
 $(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_target,$(t))))
 

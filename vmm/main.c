@@ -2,6 +2,7 @@
 /* hvsmoke: the CLI. Parses, picks the accelerator, runs boots and reports. */
 #include "accel.h"
 #include "boot.h"
+#include "compare.h"
 #include "control.h"
 #include "qmp.h"
 #include "qemu/qemu.h"
@@ -536,6 +537,9 @@ int main(int argc, char **argv)
 		return cmd_info(&o);
 	case CMD_QEMU:
 		return cmd_qemu(&o);
+	case CMD_COMPARE:
+		return compare_main(o.base_path, o.new_path, o.json_path, o.junit_path,
+				    o.max_slowdown);
 	case CMD_RUN:
 		break;
 	}

@@ -4,6 +4,7 @@
 #include "protocol.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ void opts_init(struct hv_opts *o)
 	o->qemu = "qemu-system-x86_64";
 	o->machine = "pc";
 	o->qemu_accel = "kvm";
+	o->max_slowdown = OPT_DEFAULT_MAX_SLOWDOWN;
 }
 
 static const char *const ipi_pattern_names[] = {
@@ -75,9 +77,13 @@ void opts_usage(FILE *f)
 	      "  --qemu-accel kvm|tcg|mshv QEMU's accelerator (default kvm)\n"
 	      "  --qemu-arg ARG            append ARG to QEMU's command line (repeatable)\n"
 	      "  --qemu-reuse              one QEMU for every boot, system_reset between them\n"
+	      "compare: hvsmoke compare BASE.json NEW.json [--json FILE] [--junit FILE] [--max-slowdown R]\n"
+	      "  --max-slowdown R          latency ratio NEW/BASE that is a regression once it is\n"
+	      "                            beyond noise (default 1.25; 1..100)\n"
 	      "  -v, -q                    more / less chatter on stderr\n"
 	      "numbers: decimal (010 is ten), or hex with 0x\n"
-	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n",
+	      "exit: 0 all passed, 1 a check failed, 2 bad usage or setup error, 4 skipped\n"
+	      "      (compare: 0 nothing regressed, 1 a regression, 2 bad input)\n",
 	      f);
 }
 
@@ -162,7 +168,7 @@ static bool option_known(const char *name)
 		"--dump-registers", "--reuse-vm", "--sync-policy", "--sync-hammer",
 		"--sync-targets", "--storm", "--quit-at", "--quit-deadline", "--kick", "--qmp",
 		"--smm", "--ipi-pattern", "--event-stream", "--qemu", "--machine", "--qemu-accel",
-		"--qemu-arg", "--qemu-reuse",
+		"--qemu-arg", "--qemu-reuse", "--max-slowdown",
 	};
 	size_t i;
 
@@ -178,6 +184,7 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 	static const char *const common[] = { "-v", "--verbose", "-q", "--quiet", "-h", "--help",
 					      "--version", NULL };
 	static const char *const info[] = { "--accel", "--json", NULL };
+	static const char *const compare[] = { "--json", "--junit", "--max-slowdown", NULL };
 	static const char *const mkconfig[] = { "--out", "--cpus", "--boot-timeout", "--storm",
 						"--console", "--smm", "--ipi-pattern",
 						"--event-stream", NULL };
@@ -198,9 +205,10 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 		for (i = 0; list[i]; i++)
 			if (!strcmp(name, list[i]))
 				return false;
-		return strcmp(name, "--out") && strcmp(name, "--event-stream");
+		return strcmp(name, "--out") && strcmp(name, "--event-stream") &&
+		       strcmp(name, "--max-slowdown");
 	}
-	list = cmd == CMD_INFO ? info : mkconfig;
+	list = cmd == CMD_INFO ? info : cmd == CMD_COMPARE ? compare : mkconfig;
 	for (i = 0; list[i]; i++)
 		if (!strcmp(name, list[i]))
 			return true;
@@ -222,7 +230,7 @@ static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a
 static const char *cmd_name(enum hv_cmd cmd)
 {
 	return cmd == CMD_INFO ? "info" : cmd == CMD_MKCONFIG ? "mkconfig" :
-	       cmd == CMD_QEMU ? "qemu" : "run";
+	       cmd == CMD_QEMU ? "qemu" : cmd == CMD_COMPARE ? "compare" : "run";
 }
 
 /* One argument, and its value if it takes one (*i moves past it). */
@@ -408,6 +416,23 @@ static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a
 		return 0;
 	}
 
+	if (!strcmp(name, "--max-slowdown")) {
+		char *end;
+		double v;
+
+		val = take_value(val, argc, argv, i);
+		if (!val)
+			return fail(err, errlen, "%s needs a value", name);
+		errno = 0;
+		v = strtod(val, &end);
+		/* a ratio as typed: no hex floats, no "inf", no leading blanks */
+		if (errno || end == val || *end || !(v >= 1.0 && v <= 100.0) ||
+		    strspn(val, "0123456789.") != strlen(val))
+			return fail(err, errlen, "--max-slowdown: '%s' is not a ratio in 1..100", val);
+		o->max_slowdown = v;
+		return 0;
+	}
+
 	if (!strcmp(name, "--seed")) {
 		uint64_t v;
 
@@ -463,6 +488,8 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 			o->cmd = CMD_MKCONFIG;
 		else if (!strcmp(argv[i], "qemu"))
 			o->cmd = CMD_QEMU;
+		else if (!strcmp(argv[i], "compare"))
+			o->cmd = CMD_COMPARE;
 		else
 			return fail(err, errlen, "unknown command '%s' (try --help)", argv[i]);
 		i++;
@@ -471,7 +498,20 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 
 	for (; i < argc; i++) {
 		char why[256];
-		int r = parse_arg(o, &ps, argc, argv, &i, why, sizeof(why));
+		int r;
+
+		/* compare's two files; a path starting with '-' needs ./ in front */
+		if (o->cmd == CMD_COMPARE && argv[i][0] != '-') {
+			if (!o->base_path)
+				o->base_path = argv[i];
+			else if (!o->new_path)
+				o->new_path = argv[i];
+			else if (!bad[0])
+				fail(bad, sizeof(bad), "compare takes two files, BASE and NEW ('%.64s' is a third)",
+				     argv[i]);
+			continue;
+		}
+		r = parse_arg(o, &ps, argc, argv, &i, why, sizeof(why));
 
 		if (r == ARG_UNKNOWN)
 			return fail(err, errlen, "%s", why);
@@ -498,6 +538,10 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 		return fail(err, errlen, "mkconfig needs --out FILE");
 	if (o->cmd == CMD_QEMU && o->smm == SMM_AUTO)
 		o->smm = SMM_OFF;	/* QEMU's SMM needs a machine option: only on request */
+	if (o->cmd == CMD_COMPARE && (!o->base_path || !o->new_path))
+		return fail(err, errlen, "usage: hvsmoke compare BASE.json NEW.json [--json FILE] [--junit FILE] [--max-slowdown R]");
+	if (o->cmd == CMD_COMPARE && (!*o->base_path || !*o->new_path))
+		return fail(err, errlen, "compare: empty file name");
 	if (o->cmd == CMD_INFO && (o->json_path || o->junit_path))
 		return fail(err, errlen, "info takes --json without a file");
 	return 0;

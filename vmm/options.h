@@ -27,6 +27,7 @@ enum hv_cmd {
 	CMD_INFO,
 	CMD_MKCONFIG,	/* write the fw_cfg config file for booting the image elsewhere */
 	CMD_QEMU,	/* the same scenario with the host's QEMU as the VMM */
+	CMD_COMPARE,	/* two runs' JSON: did anything regress? */
 	CMD_HELP,
 	CMD_VERSION,
 };
@@ -71,11 +72,15 @@ struct hv_opts {
 	const char *qemu_args[OPT_MAX_QEMU_ARGS];
 	unsigned int nqemu_args;
 	bool qemu_reuse;		/* one QEMU, system_reset between boots */
+	/* compare */
+	const char *base_path, *new_path;
+	double max_slowdown;		/* latency ratio NEW/BASE past which it regressed */
 };
 
 #define OPT_DEFAULT_CPUS		4
 #define OPT_DEFAULT_ITERATIONS		10
 #define OPT_DEFAULT_BOOT_TIMEOUT_MS	2000
+#define OPT_DEFAULT_MAX_SLOWDOWN	1.25
 
 void opts_init(struct hv_opts *o);
 /* Returns 0, or -1 with a one-line reason in err. */

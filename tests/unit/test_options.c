@@ -199,6 +199,42 @@ static void test_numbers(void)
  * Help and version win over options that do not fit the subcommand (or
  * bad values, or missing --out), but an unknown option is an error anyway.
  */
+static void test_compare(void)
+{
+	struct hv_opts o;
+	char err[256];
+
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a.json", "--json", "c.json", "b.json",
+					"--max-slowdown=1.5", "--junit", "c.xml")) == 0, "%s", err);
+	TEST_ASSERT(o.cmd == CMD_COMPARE && !strcmp(o.base_path, "a.json") &&
+		    !strcmp(o.new_path, "b.json") && !strcmp(o.json_path, "c.json") &&
+		    !strcmp(o.junit_path, "c.xml") && o.max_slowdown == 1.5, "values");
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b")) == 0 && o.max_slowdown == 1.25,
+		    "default max slowdown %f", o.max_slowdown);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b", "--max-slowdown", "1")) == 0 &&
+		    o.max_slowdown == 1.0, "1 is allowed: %s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a")) == -1 &&
+		    !strncmp(err, "usage: hvsmoke compare BASE.json NEW.json", 41), "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b", "c")) == -1 &&
+		    strstr(err, "('c' is a third)"), "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "")) == -1 &&
+		    !strcmp(err, "compare: empty file name"), "%s", err);
+	static const char *const bad_ratio[] = { "0.99", "101", "nan", "inf", "1e2", "0x2", "-2",
+						 " 2", "2x", "", "1..2" };
+	for (size_t i = 0; i < sizeof(bad_ratio) / sizeof(bad_ratio[0]); i++)
+		TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b", "--max-slowdown",
+						bad_ratio[i])) == -1 &&
+			    strstr(err, "is not a ratio in 1..100"), "'%s': %s", bad_ratio[i], err);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b", "--cpus", "2")) == -1 &&
+		    !strcmp(err, "--cpus does not apply to 'compare'"), "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("run", "--max-slowdown", "2")) == -1 &&
+		    !strcmp(err, "--max-slowdown does not apply to 'run'"), "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("run", "a.json")) == -1 &&
+		    strstr(err, "unknown option 'a.json'"), "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("compare", "a", "b", "--help")) == 0 && o.cmd == CMD_HELP,
+		    "help wins");
+}
+
 static void test_help_wins(void)
 {
 	struct hv_opts o;
@@ -238,6 +274,7 @@ int main(void)
 {
 	test_numbers();
 	test_help_wins();
+	test_compare();
 	test_defaults();
 	test_qemu();
 	test_forms();
