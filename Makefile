@@ -13,7 +13,7 @@ FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
 FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
 FW_LATEAP_OBJS := $(patsubst %.asm,$(B)/lateap/%.o,$(FW_SRCS))
 
-.PHONY: all fw deps run check clean testfw bench fuzz fuzz-deps
+.PHONY: all fw deps run check clean testfw bench fuzz fuzz-deps check-deps
 all: fw
 
 # tool:package pairs; `make deps` installs what is missing (apt, as root) or
@@ -131,7 +131,23 @@ RUN_ARGS ?= --cpus 4 --iterations 10 --sync-hammer max
 run: all
 	$(B)/hvsmoke run $(RUN_ARGS)
 
-check: all testfw $(B)/hvsmoke-tsan $(B)/hvsmoke-asan $(B)/floor $(B)/cfgcheck
+# check's own tools: the JSON Schema checker every test's JSON goes through,
+# and Chromium for looking at the report as a person would (its test skips
+# with the reason where Chromium cannot be installed or started).
+check-deps:
+	@missing=""; \
+	python3 -c 'import jsonschema' 2>/dev/null || missing="$$missing python3-jsonschema"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "deps: installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || true; \
+		fi; \
+		python3 -c 'import jsonschema' 2>/dev/null || { \
+			echo "deps: the tests check every JSON against its schema: sudo apt-get install -y python3-jsonschema" >&2; exit 2; }; \
+	fi
+
+check: all testfw check-deps $(B)/hvsmoke-tsan $(B)/hvsmoke-asan $(B)/floor $(B)/cfgcheck
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
@@ -150,7 +166,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := $(CSTD) $(WARN) -Wno-gnu-variable-sized-type-not-at-end \
 	-Wno-missing-field-initializers -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -pthread -MMD -MP
-FUZZ_NAMES := evstream qemu_regs qmpc events script options fwcfg fwconfig qmp
+FUZZ_NAMES := evstream qemu_regs qmpc events script options fwcfg fwconfig qmp compare
 # The code each target is about. Whatever else it calls comes from the VMM
 # built as an archive, so the linker takes only what is reached.
 fuzz_srcs_evstream := vmm/qemu/evstream.c vmm/devices/events.c
@@ -162,6 +178,7 @@ fuzz_srcs_options := vmm/options.c
 fuzz_srcs_fwcfg := vmm/devices/platform.c vmm/devices/fwcfg.c vmm/devices/events.c
 fuzz_srcs_fwconfig := vmm/cfg.c
 fuzz_srcs_qmp := vmm/qmp.c vmm/control.c
+fuzz_srcs_compare := vmm/compare.c
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -36,3 +36,24 @@ wait_for_grep() {
 	done
 	return 1
 }
+
+# Every JSON a test leaves in its BATS_TEST_TMPDIR is checked against the
+# schema (vmm/schema/hvsmoke.schema.json) after the test: a field the code
+# writes and the schema does not describe fails the test that wrote it.
+# Deliberately broken inputs go under a hand-made/ directory, which is not
+# checked. A suite with its own per-test cleanup defines suite_teardown.
+teardown() {
+	local rc=0 out
+
+	if declare -F suite_teardown >/dev/null; then
+		suite_teardown || rc=$?
+	fi
+	if [ -n "$(find "$BATS_TEST_TMPDIR" -name hand-made -prune -o -name '*.json' -print -quit 2>/dev/null)" ]; then
+		if ! out=$(python3 "$ROOT/tests/tools/schema_check.py" "$BATS_TEST_TMPDIR" 2>&1); then
+			echo "# schema: $out" >&3
+			echo "$out"
+			rc=1
+		fi
+	fi
+	return $rc
+}

@@ -19,7 +19,7 @@ setup() {
 }
 
 # Every run leaves TMPDIR empty and no QEMU or fake of its own behind.
-teardown() {
+suite_teardown() {
 	[ -z "$(ls -A "$TMPDIR" 2>/dev/null)" ] || { ls -la "$TMPDIR"; return 1; }
 	! pgrep -f "$BATS_TEST_TMPDIR/tmp/hvsmoke-qemu" >/dev/null
 }

@@ -14,7 +14,7 @@ setup() {
 	HV_PID=
 }
 
-teardown() {
+suite_teardown() {
 	# a failed assertion must not leave the VMM running (and bats waiting on it)
 	if [ -n "$HV_PID" ]; then
 		kill -KILL "$HV_PID" 2>/dev/null || true
