@@ -44,7 +44,10 @@ d=json.load(open(sys.argv[1])); exec(sys.argv[3]); json.dump(d, open(sys.argv[2]
 	[ "$status" -eq 0 ]
 	tap_consistent
 	[[ "$output" == *"# compare: no regression in "* ]]
-	[[ "$output" == *"ok 12 - boot latency (boots that passed): p50 "* ]]
+	# judged, or, where other processes took a different share of this shared
+	# host in the two runs, a skip that says so: never a regression
+	[[ "$output" == *"ok 12 - boot latency (boots that passed): p50 "* ]] ||
+		[[ "$output" == *"ok 12 - latency/boot_us # SKIP boot latency (boots that passed) not judged: other processes took "* ]]
 	[[ "$output" == *"# note: seeds 1 -> 2"* ]]
 	[ "$(json_get "$BATS_TEST_TMPDIR/cmp.json" verdict)" = pass ]
 	[ "$(json_get "$BATS_TEST_TMPDIR/cmp.json" latency.boot_us.base.n)" -ge 100 ]
@@ -198,7 +201,8 @@ d["samples"]["boot_us"] = [2 * x for x in d["samples"]["boot_us"]]'
 	run "$HV" compare "$BATS_TEST_TMPDIR/q1.json" "$BATS_TEST_TMPDIR/q2.json"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"- monitor latency: p50 "* ]]
+	# shown, never judged (or not even shown where the host's load differed)
+	[[ "$output" == *" - latency/monitor_us # SKIP monitor latency "* ]]
 	[[ "$output" == *"ok "*" - QEMU $(json_get "$BATS_TEST_TMPDIR/q1.json" host.qemu.version) in BASE, "* ]]
 	[[ "$output" == *"# scenario: target=\"qemu\" accel=\"qemu-kvm\" cpus=2 "*" machine=\"pc\" qemu_accel=\"kvm\""* ]]
 }

@@ -39,6 +39,7 @@ struct run_view {
 	const char *controls[8];
 	size_t ncontrols;
 	double first_failure_s;		/* < 0: none */
+	double foreign_load;		/* < 0: unknown (host_load null) */
 	bool smm_ran;
 	bool kvm_ok, mshv_ok;
 	const char *qemu_version, *qemu_package;	/* NULL: not the QEMU target */
@@ -256,9 +257,9 @@ static void view_free(struct run_view *v)
 /* Everything compare reads from one run, each field's type checked. */
 static void view_parse(struct run_view *v)
 {
-	json_t *j = v->j, *classes, *samples, *ff, *backends, *ctl, *qemu, *smm;
+	json_t *j = v->j, *classes, *samples, *ff, *backends, *ctl, *qemu, *smm, *load;
 	const char *boot_classes;
-	json_int_t schema;
+	double schema;
 	size_t i;
 
 	if (!json_is_object(j)) {
@@ -269,10 +270,10 @@ static void view_parse(struct run_view *v)
 		bad(v, "has no schema_version: not a run JSON of hvsmoke 0.2 or later (run it again)");
 		return;
 	}
-	schema = (json_int_t)json_number_value(member(v, j, "", "schema_version", JSON_INTEGER));
+	/* a double: any number a file holds, never converted out of range */
+	schema = json_number_value(member(v, j, "", "schema_version", JSON_INTEGER));
 	if (!v->bad && schema != REPORT_SCHEMA_VERSION) {
-		bad(v, "schema_version %lld; this hvsmoke reads %d", (long long)schema,
-		    REPORT_SCHEMA_VERSION);
+		bad(v, "schema_version %.6g; this hvsmoke reads %d", schema, REPORT_SCHEMA_VERSION);
 		return;
 	}
 	if (!v->bad && strcmp(str_at(v, j, "", "kind"), "hvsmoke-run")) {
@@ -304,6 +305,17 @@ static void view_parse(struct run_view *v)
 		else
 			v->first_failure_s = json_number_value(sec);
 	}
+	load = json_object_get(j, "host_load");
+	v->foreign_load = -1;
+	if (!load)
+		bad(v, "host_load is missing");
+	else if (!json_is_null(load) &&
+		 (!json_is_number(json_object_get(load, "foreign")) ||
+		  json_number_value(json_object_get(load, "foreign")) < 0 ||
+		  json_number_value(json_object_get(load, "foreign")) > 1))
+		bad(v, "host_load.foreign is not a fraction");
+	else if (!json_is_null(load))
+		v->foreign_load = json_number_value(json_object_get(load, "foreign"));
 	smm = member(v, j, "", "smm", JSON_OBJECT);
 	v->smm_ran = bool_at(v, smm, "smm", "ran");
 
@@ -658,6 +670,12 @@ static uint32_t quantile_of(const uint32_t *v, size_t n, double q)
 static void check_latency(struct cmp_result *r, const struct run_view *b,
 			  const struct run_view *n, double max_slowdown)
 {
+	bool loads_known = b->foreign_load >= 0 && n->foreign_load >= 0;
+	char load[96] = "";
+
+	if (loads_known)
+		snprintf(load, sizeof(load), "; other processes took %.0f%% / %.0f%% of the host",
+			 b->foreign_load * 100, n->foreign_load * 100);
 	for (unsigned int k = 0; k < 3; k++) {
 		const uint32_t *bv = b->lat[k].v, *nv = n->lat[k].v;
 		size_t nb = b->lat[k].n, nn = n->lat[k].n;
@@ -668,6 +686,13 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 		if (k && !nb && !nn)
 			continue;	/* no quits, no monitor: nothing to say */
 		snprintf(id, sizeof(id), "latency/%s", lat_names[k]);
+		if (loads_known && fabs(b->foreign_load - n->foreign_load) > CMP_MAX_FOREIGN_LOAD_DIFF) {
+			check_add(r, CK_LATENCY, CO_SKIP, id,
+				  "%s not judged: other processes took %.0f%% of the host's CPU time during BASE and %.0f%% during NEW (more than %.0f points apart)",
+				  lat_titles[k], b->foreign_load * 100, n->foreign_load * 100,
+				  CMP_MAX_FOREIGN_LOAD_DIFF * 100);
+			continue;
+		}
 		if (nb < CMP_MIN_SAMPLES_P50 || nn < CMP_MIN_SAMPLES_P50) {
 			check_add(r, CK_LATENCY, CO_SKIP, id,
 				  "%s: too few samples to judge (BASE %zu, NEW %zu; need %d each)",
@@ -695,11 +720,23 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 			snprintf(p99, sizeof(p99), "p99 %u -> %u us (not judged: fewer than %d samples)",
 				 l->base_p99, l->new_p99, CMP_MIN_SAMPLES_P99);
 		}
+		/*
+		 * A monitor command is not an independent sample: dozens share
+		 * one boot and one moment of the host, so the bootstrap's bound
+		 * would be too narrow. Shown, not judged.
+		 */
+		if (k == 2) {
+			check_add(r, CK_LATENCY, CO_SKIP, id,
+				  "%s shown, not judged (commands within a boot are not independent samples): p50 %u -> %u us (x%.2f), p99 %u -> %u us, n %zu/%zu%s",
+				  lat_titles[k], l->base_p50, l->new_p50, l->ratio_p50, l->base_p99,
+				  l->new_p99, nb, nn, load);
+			continue;
+		}
 		check_add(r, CK_LATENCY, slower ? CO_REGRESSION : CO_OK, id,
-			  "%s%s: p50 %u -> %u us (x%.2f, %.0f%% lower bound x%.2f), %s; limit x%.2f, n %zu/%zu",
+			  "%s%s: p50 %u -> %u us (x%.2f, %.0f%% lower bound x%.2f), %s; limit x%.2f, n %zu/%zu%s",
 			  lat_titles[k], slower ? " slower beyond noise" : "", l->base_p50,
 			  l->new_p50, l->ratio_p50, CMP_CONFIDENCE * 100, l->lower_p50, p99,
-			  max_slowdown, nb, nn);
+			  max_slowdown, nb, nn, load);
 	}
 }
 

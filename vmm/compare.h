@@ -19,6 +19,12 @@
 #define CMP_MIN_SAMPLES_P99	100	/* fewer: p99 is the maximum, not judged */
 #define CMP_BOOTSTRAP_ROUNDS	1000
 #define CMP_CONFIDENCE		0.99	/* one-sided, for the ratio's lower bound */
+/*
+ * Latency is judged only when other processes took about as much of the
+ * host's CPU time in both runs: beyond this difference (a fraction of all
+ * CPUs' time) a slowdown may be the neighbours', not the upgrade's.
+ */
+#define CMP_MAX_FOREIGN_LOAD_DIFF	0.10
 
 enum cmp_kind { CK_RUN, CK_CLASS, CK_CONTROL, CK_LATENCY, CK_CAPABILITY };
 enum cmp_outcome { CO_OK, CO_REGRESSION, CO_SKIP };

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 void host_info_gather(struct host_info *h, const char *accel_name)
 {
@@ -359,6 +361,59 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 			}
 		}
 	}
+}
+
+/* 0, or -1 where /proc/stat cannot be read (then the load is unknown). */
+static int cpu_mark_take(struct cpu_mark *m)
+{
+	unsigned long long v[8] = { 0 };
+	struct rusage self, children;
+	char line[256];
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	/* user nice system idle iowait irq softirq steal; guest time is inside user */
+	if (fgets(line, sizeof(line), f))
+		n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 5)
+		return -1;
+	m->total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	m->idle = v[3] + v[4];
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	m->own_s = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+			    children.ru_utime.tv_sec + children.ru_stime.tv_sec) +
+		   (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+			    children.ru_utime.tv_usec + children.ru_stime.tv_usec) / 1e6;
+	return 0;
+}
+
+void summary_load_start(struct run_summary *s)
+{
+	s->load_known = !cpu_mark_take(&s->load_start);
+}
+
+void summary_load_end(struct run_summary *s)
+{
+	struct cpu_mark end;
+	double total_s, busy_s, hz = (double)sysconf(_SC_CLK_TCK);
+
+	if (!s->load_known || cpu_mark_take(&end) || end.total <= s->load_start.total || hz <= 0) {
+		s->load_known = false;
+		return;
+	}
+	total_s = (double)(end.total - s->load_start.total) / hz;
+	busy_s = total_s - (double)(end.idle - s->load_start.idle) / hz;
+	s->load_busy = busy_s / total_s;
+	s->load_own = (end.own_s - s->load_start.own_s) / total_s;
+	/* jiffies and rusage tick apart: a clamp, not a measurement */
+	if (s->load_own > s->load_busy)
+		s->load_own = s->load_busy;
+	s->load_foreign = s->load_busy - s->load_own;
 }
 
 void summary_free(struct run_summary *s)
@@ -743,6 +798,11 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 		fputs("  \"first_failure\": null,\n", f);
 	scenario_json(f, s);
 	samples_block_json(f, s);
+	if (s->load_known)
+		fprintf(f, "  \"host_load\": {\"busy\": %.3f, \"own\": %.3f, \"foreign\": %.3f},\n",
+			s->load_busy, s->load_own, s->load_foreign);
+	else
+		fputs("  \"host_load\": null,\n", f);
 	fprintf(f, "  \"peak_rss_kib\": %ld,\n", peak_rss_kib());
 	fprintf(f, "  \"first_all_online_monotonic_ns\": %llu,\n",
 		(unsigned long long)s->first_all_online_ns);

@@ -120,6 +120,17 @@ struct run_summary {
 	unsigned int first_failure_iteration;	/* 0: none */
 	double first_failure_s;
 	char skip_reason[448];
+	/*
+	 * How busy the host was while the boots ran, as fractions of all its
+	 * CPUs' time: a latency is comparable with another run's only when
+	 * other processes took about as much of the host (compare.c).
+	 */
+	struct cpu_mark {
+		uint64_t total, idle;	/* /proc/stat jiffies, all CPUs */
+		double own_s;		/* this process and its reaped children */
+	} load_start;
+	bool load_known;
+	double load_busy, load_own, load_foreign;
 };
 
 /* Host facts, and --accel resolved and probed (see accel_select). */
@@ -130,6 +141,9 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 /* A firmware image's variant tag ("hvsmoke-fw:variant=NAME"), or "custom". */
 void firmware_identify(struct scenario_info *sc, const uint8_t *fw, size_t size, bool embedded);
 void summary_add(struct run_summary *s, const struct boot_result *r);
+/* Bracket the boots: the host's CPU load over them goes into the JSON. */
+void summary_load_start(struct run_summary *s);
+void summary_load_end(struct run_summary *s);
 void summary_free(struct run_summary *s);
 
 void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned);

@@ -30,7 +30,7 @@ static const char base_text[] =
 	"\"qemu_accel\": null, \"firmware\": {\"variant\": \"standard\"},"
 	"\"positive_controls\": []}, \"samples\": {\"boot_us\": [1, 2, 3],"
 	"\"boot_iteration\": [1, 2, 3], \"quit_us\": [], \"monitor_us\": []},"
-	"\"boot_classes\": \"PPP\", \"host\": {\"kernel\": \"k\", \"cpu_model\": \"c\","
+	"\"boot_classes\": \"PPP\", \"host_load\": null, \"host\": {\"kernel\": \"k\", \"cpu_model\": \"c\","
 	"\"caps\": {\"IRQCHIP\": 1, \"SPLIT_IRQCHIP\": 1, \"IMMEDIATE_EXIT\": 1, \"MP_STATE\": 1,"
 	"\"VCPU_EVENTS\": 1, \"READONLY_MEM\": 1, \"X86_SMM\": 0, \"GET_TSC_KHZ\": 1,"
 	"\"NR_VCPUS\": 2, \"MAX_VCPUS\": 1024}, \"backends\": {\"kvm\": {\"available\": true},"

@@ -34,7 +34,7 @@ static const char run_template[] =
 	"  \"iterations\": 200, \"duration_s\": 0, \"stop_on_failure\": false},"
 	" \"samples\": {\"boot_us\": [], \"boot_iteration\": [], \"quit_us\": [],"
 	"  \"monitor_us\": [], \"truncated\": false},"
-	" \"boot_classes\": \"\","
+	" \"boot_classes\": \"\", \"host_load\": {\"busy\": 0.5, \"own\": 0.45, \"foreign\": 0.05},"
 	" \"host\": {\"kernel\": \"Linux 6.18\", \"cpu_model\": \"Test CPU\", \"accel\": \"kvm\","
 	"  \"accel_available\": true, \"kvm_api\": 12,"
 	"  \"caps\": {\"IRQCHIP\": 1, \"SPLIT_IRQCHIP\": 1, \"IMMEDIATE_EXIT\": 1,"
@@ -277,6 +277,45 @@ static void test_latency(void)
 		    res.lat[0].lower_p50 < 1.25,
 		    "p50 bound %f, p99 bound %f", res.lat[0].lower_p50, res.lat[0].lower_p99);
 
+	/* the host busier with other work in one run: a slowdown is not the host's own */
+	set_boots(n, 400, NULL, 1000, 2.0);
+	json_object_set_new(n, "host_load",
+			    json_pack("{s:f, s:f, s:f}", "busy", 0.8, "own", 0.5, "foreign", 0.3));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, ""), "a neighbour's load judged: %s", got);
+	TEST_ASSERT(find_check("latency/boot_us")->result == CO_SKIP &&
+		    strstr(find_check("latency/boot_us")->detail, "5% of the host's CPU time during BASE and 30% during NEW"),
+		    "%s", find_check("latency/boot_us")->detail);
+	/* within 10 points: judged, and the loads are shown */
+	json_object_set_new(n, "host_load",
+			    json_pack("{s:f, s:f, s:f}", "busy", 0.6, "own", 0.46, "foreign", 0.14));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "latency/boot_us") &&
+		    strstr(find_check("latency/boot_us")->detail, "other processes took 5% / 14%"),
+		    "got '%s': %s", got, find_check("latency/boot_us")->detail);
+	/* unknown on one side: judged */
+	json_object_set_new(n, "host_load", json_null());
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "latency/boot_us"), "got '%s'", got);
+	json_object_set_new(n, "host_load", json_string("busy"));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "host_load.foreign is not a fraction"), "got '%s'", got);
+	json_object_del(n, "host_load");
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "host_load is missing"), "got '%s'", got);
+	json_object_set_new(n, "host_load", json_deep_copy(json_object_get(b, "host_load")));
+
+	/* monitor latency: shown, never a regression */
+	json_object_set_new(json_object_get(b, "samples"), "monitor_us",
+			    json_deep_copy(json_object_get(json_object_get(b, "samples"), "boot_us")));
+	json_object_set_new(json_object_get(n, "samples"), "monitor_us",
+			    json_deep_copy(json_object_get(json_object_get(n, "samples"), "boot_us")));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "latency/boot_us") &&
+		    find_check("latency/monitor_us")->result == CO_SKIP &&
+		    strstr(find_check("latency/monitor_us")->detail, "shown, not judged"),
+		    "got '%s'", got);
+
 	/* too few samples: not judged, said so */
 	set_boots(b, 10, NULL, 1000, 1.0);
 	set_boots(n, 10, NULL, 1000, 5.0);
@@ -400,6 +439,10 @@ static void test_bad_input(void)
 	json_object_set_new(n, "schema_version", json_real(2));
 	got = run_compare(b, n, 1.25);
 	TEST_ASSERT(strstr(got, "schema_version 2; this hvsmoke reads 1"), "got '%s'", got);
+	/* found by fuzz_compare: a version no integer type holds */
+	json_object_set_new(n, "schema_version", json_real(1.66667e+33));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "schema_version 1.66667e+33; this hvsmoke reads 1"), "got '%s'", got);
 	json_object_set_new(n, "schema_version", json_real(1));
 	json_object_set_new(n, "kind", json_string("hvsmoke-compare"));
 	got = run_compare(b, n, 1.25);
