@@ -186,23 +186,42 @@ d["samples"]["boot_us"] = [2 * x for x in d["samples"]["boot_us"]]'
 	[ ! -e "$BATS_TEST_TMPDIR/out.json" ]
 }
 
-@test "two real runs of the host's QEMU under the monitor hammer compare clean" {
+@test "two real runs of the host's QEMU under the monitor hammer: compare flags exactly what NEW found new" {
 	require_kvm
 	require_qemu
 	timeout 20 qemu-system-x86_64 -accel kvm -machine pc -display none -nodefaults -S -no-reboot \
 		-qmp stdio >/dev/null 2>&1 <<< '{"execute":"qmp_capabilities"}{"execute":"quit"}' ||
 		skip "QEMU cannot use KVM here"
+	local s rc
 	for s in 1 2; do
-		# a failed boot here is a QEMU finding: its TAP is the evidence
+		# QEMU 7.2 here sends an AP through its reset vector in about 1% of boots
+		# under the hammer (ap-reset): a finding, shown, and what compare must flag
+		rc=0
 		"$HV" qemu --cpus 2 --iterations 20 --sync-hammer max -q --seed "$s" \
-			--json "$BATS_TEST_TMPDIR/q$s.json" > "$BATS_TEST_TMPDIR/q$s.tap" ||
-			{ cat "$BATS_TEST_TMPDIR/q$s.tap"; false; }
+			--json "$BATS_TEST_TMPDIR/q$s.json" > "$BATS_TEST_TMPDIR/q$s.tap" || rc=$?
+		[ "$rc" -le 1 ]
+		if [ "$rc" -eq 1 ]; then
+			echo "# QEMU finding in run $s: $(grep '^not ok' "$BATS_TEST_TMPDIR/q$s.tap" | tr '\n' ' ')" >&3
+		fi
 	done
 	run "$HV" compare "$BATS_TEST_TMPDIR/q1.json" "$BATS_TEST_TMPDIR/q2.json"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	# shown, never judged (or not even shown where the host's load differed)
+	tap_consistent
 	[[ "$output" == *" - latency/monitor_us # SKIP monitor latency "* ]]
 	[[ "$output" == *"ok "*" - QEMU $(json_get "$BATS_TEST_TMPDIR/q1.json" host.qemu.version) in BASE, "* ]]
 	[[ "$output" == *"# scenario: target=\"qemu\" accel=\"qemu-kvm\" cpus=2 "*" machine=\"pc\" qemu_accel=\"kvm\""* ]]
+	# the regressions are the classes NEW has and BASE has not, nothing else
+	local want got
+	want=$(python3 -c 'import json,sys
+b, n = (json.load(open(f))["classes"] for f in sys.argv[1:])
+print(" ".join("class/" + c for c in n if c != "pass" and n[c] and not b[c]))' \
+		"$BATS_TEST_TMPDIR/q1.json" "$BATS_TEST_TMPDIR/q2.json")
+	got=$(echo "$output" | sed -n 's/^# compare: [0-9]* regressions*: //p')
+	echo "want '$want' got '$got'"
+	[ "$got" = "$want" ]
+	if [ -z "$want" ]; then
+		[ "$status" -eq 0 ]
+	else
+		[ "$status" -eq 1 ]
+	fi
 }
