@@ -84,7 +84,7 @@ assert t.get("failures") == "0" and int(t.get("tests")) == len(t.findall("testca
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ok 2 - failure class ap-missing: BASE 40 of 40 boots, NEW 40 of 40 (positive control no-sipi-firmware firing)"* ]]
-	[[ "$output" == *"ok 12 - positive control no-sipi-firmware: BASE 40 of 40 boots failed (100.0%)"* ]]
+	[[ "$output" == *"ok 12 - positive control no-sipi-firmware: BASE fired in 40 of 40 boots (100.0%)"* ]]
 	# the same run, as a host would show it where the control went blind
 	mkdir "$BATS_TEST_TMPDIR/hand-made"
 	json_edit "$BATS_TEST_TMPDIR/b.json" "$BATS_TEST_TMPDIR/hand-made/blind.json" '
@@ -95,7 +95,7 @@ d["verdict"] = "pass"; d["boot_classes"] = "P" * n'
 	run "$HV" compare "$BATS_TEST_TMPDIR/a.json" "$BATS_TEST_TMPDIR/hand-made/blind.json"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"not ok 12 - positive control no-sipi-firmware no longer fires: BASE 40 of 40 boots failed (100.0%), first after "*"; NEW 0 of 40 boots failed (0.0%)"* ]]
+	[[ "$output" == *"not ok 12 - positive control no-sipi-firmware no longer fires: BASE fired in 40 of 40 boots (100.0%), first after "*"; NEW fired in 0 of 40 boots (0.0%)"* ]]
 }
 
 @test "latency slower beyond noise is flagged, and --max-slowdown moves the line" {
@@ -168,6 +168,11 @@ d["samples"]["boot_us"] = [2 * x for x in d["samples"]["boot_us"]]'
 	done
 	expect_bad a b --storm 5
 	[[ "$stderr" == "hvsmoke: error: --storm does not apply to 'compare'" ]]
+	# an output that is an input would replace the run it was read from
+	run --separate-stderr "$HV" compare "$d/trunc.json" "$d/old.json" --junit "$d/old.json"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "hvsmoke: error: --junit $d/old.json: that is NEW, an input" ]
+	[ "$(cat "$d/old.json")" = '{"verdict": "pass", "cpus": 4}' ]
 	# an output that cannot be one is refused before anything is read
 	run --separate-stderr "$HV" compare "$d/missing.json" "$d/missing.json" --json "$d/fifo.json"
 	[ "$status" -eq 2 ]

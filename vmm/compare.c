@@ -75,6 +75,19 @@ static const char *const cap_names[] = {
 	"X86_SMM", "GET_TSC_KHZ", "NR_VCPUS", "MAX_VCPUS",
 };
 
+/*
+ * Text from a file goes into TAP lines, YAML, JUnit attributes and JSON
+ * strings: control characters would make lines of their own, and a byte
+ * cut out of a UTF-8 sequence by a bounded copy is not a JSON string. So
+ * what is kept is printable ASCII; anything else reads '?'.
+ */
+static void text_clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 static void bad(struct run_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void bad(struct run_view *v, const char *fmt, ...)
@@ -91,6 +104,7 @@ static void bad(struct run_view *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->why + n, v->len - (size_t)n, fmt, ap);
 	va_end(ap);
+	text_clean(v->why);
 }
 
 static const char *type_name(json_type t)
@@ -176,6 +190,12 @@ static void samples_at(struct run_view *v, json_t *samples, unsigned int k)
 	json_t *a = member(v, samples, "samples", lat_names[k], JSON_ARRAY);
 	size_t i, n = a ? json_array_size(a) : 0;
 
+	/* the writer thins to this many: more is not a run's, and would cost minutes */
+	if (n > REPORT_MAX_JSON_SAMPLES) {
+		bad(v, "samples.%s has %zu entries (a run writes at most %d)", lat_names[k], n,
+		    REPORT_MAX_JSON_SAMPLES);
+		return;
+	}
 	v->lat[k].v = n ? xzalloc(n * sizeof(uint32_t)) : NULL;
 	for (i = 0; i < n; i++) {
 		json_t *e = json_array_get(a, i);
@@ -305,16 +325,15 @@ static void view_parse(struct run_view *v)
 		else
 			v->first_failure_s = json_number_value(sec);
 	}
+	/* absent (a run of 0.2.0 before it was written) reads as unknown */
 	load = json_object_get(j, "host_load");
 	v->foreign_load = -1;
-	if (!load)
-		bad(v, "host_load is missing");
-	else if (!json_is_null(load) &&
+	if (load && !json_is_null(load) &&
 		 (!json_is_number(json_object_get(load, "foreign")) ||
 		  json_number_value(json_object_get(load, "foreign")) < 0 ||
 		  json_number_value(json_object_get(load, "foreign")) > 1))
 		bad(v, "host_load.foreign is not a fraction");
-	else if (!json_is_null(load))
+	else if (load && !json_is_null(load))
 		v->foreign_load = json_number_value(json_object_get(load, "foreign"));
 	smm = member(v, j, "", "smm", JSON_OBJECT);
 	v->smm_ran = bool_at(v, smm, "smm", "ran");
@@ -329,7 +348,11 @@ static void view_parse(struct run_view *v)
 	for (i = 0; ctl && i < json_array_size(ctl); i++) {
 		json_t *e = json_array_get(ctl, i);
 
-		if (!json_is_string(e) || i >= ARRAY_SIZE(v->controls)) {
+		/* a name: what a later hvsmoke may add, never free text */
+		if (!json_is_string(e) || i >= ARRAY_SIZE(v->controls) ||
+		    !json_string_length(e) || json_string_length(e) > 32 ||
+		    strspn(json_string_value(e), "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			    json_string_length(e)) {
 			bad(v, "scenario.positive_controls[%zu] is not a control's name", i);
 			break;
 		}
@@ -409,6 +432,8 @@ static struct cmp_check *check_add(struct cmp_result *r, enum cmp_kind kind,
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
+	text_clean(c->id);
+	text_clean(c->detail);
 	if (result == CO_REGRESSION)
 		r->regressions++;
 	return c;
@@ -423,8 +448,9 @@ static void note(struct cmp_result *r, const char *fmt, ...)
 	if (r->nnotes == CMP_MAX_NOTES)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(r->notes[r->nnotes++], sizeof(r->notes[0]), fmt, ap);
+	vsnprintf(r->notes[r->nnotes], sizeof(r->notes[0]), fmt, ap);
 	va_end(ap);
+	text_clean(r->notes[r->nnotes++]);
 }
 
 /* A JSON value as one short line, for the messages. */
@@ -524,11 +550,33 @@ static void check_classes(struct cmp_result *r, const struct run_view *b,
 	}
 }
 
-static void rate_text(char *buf, size_t len, const struct run_view *v)
+/*
+ * Boots where the control fired: failures of its own classes. Another
+ * failure (a vmm-error) is not the control seeing what it is there to see.
+ * A control this hvsmoke does not know counts every failure.
+ */
+static unsigned int fired_boots(const struct run_view *v, const char *control)
 {
-	int w = snprintf(buf, len, "%u of %u boots failed (%.1f%%)", v->failures_total,
-			 v->iterations_run,
-			 v->iterations_run ? 100.0 * v->failures_total / v->iterations_run : 0.0);
+	unsigned int n = 0;
+
+	for (size_t c = 0; c < ARRAY_SIZE(control_signature); c++) {
+		if (strcmp(control_signature[c].control, control))
+			continue;
+		for (size_t k = 0; control_signature[c].classes[k]; k++)
+			for (unsigned int fc = 1; fc < FC_COUNT; fc++)
+				if (!strcmp(fail_class_name((enum fail_class)fc),
+					    control_signature[c].classes[k]))
+					n += v->class_count[fc];
+		return n;
+	}
+	return v->failures_total;
+}
+
+static void rate_text(char *buf, size_t len, const struct run_view *v, const char *control)
+{
+	unsigned int fired = fired_boots(v, control);
+	int w = snprintf(buf, len, "fired in %u of %u boots (%.1f%%)", fired, v->iterations_run,
+			 v->iterations_run ? 100.0 * fired / v->iterations_run : 0.0);
 
 	if (w > 0 && (size_t)w < len && v->first_failure_s >= 0)
 		snprintf(buf + w, len - (size_t)w, ", first after %.2f s", v->first_failure_s);
@@ -540,8 +588,6 @@ static void check_controls(struct cmp_result *r, const struct run_view *b,
 	const struct run_view *both[2] = { b, n };
 	char br[96], nr[96], id[48];
 
-	rate_text(br, sizeof(br), b);
-	rate_text(nr, sizeof(nr), n);
 	for (int side = 0; side < 2; side++) {
 		const struct run_view *v = both[side], *other = both[!side];
 
@@ -552,17 +598,19 @@ static void check_controls(struct cmp_result *r, const struct run_view *b,
 			if (has_control(other, c)) {
 				if (side)
 					continue;	/* judged once, from BASE's side */
+				rate_text(br, sizeof(br), b, c);
+				rate_text(nr, sizeof(nr), n, c);
 				if (!strcmp(n->verdict, "skip"))
 					check_add(r, CK_CONTROL, CO_SKIP, id,
 						  "positive control %s: NEW did not run", c);
-				else if (b->failures_total && !n->failures_total)
+				else if (fired_boots(b, c) && !fired_boots(n, c))
 					check_add(r, CK_CONTROL, CO_REGRESSION, id,
 						  "positive control %s no longer fires: BASE %s; NEW %s",
 						  c, br, nr);
 				else
 					check_add(r, CK_CONTROL, CO_OK, id,
 						  "positive control %s%s: BASE %s; NEW %s", c,
-						  b->failures_total ? "" : " fired in neither run", br,
+						  fired_boots(b, c) ? "" : " fired in neither run", br,
 						  nr);
 				continue;
 			}
@@ -590,24 +638,81 @@ static size_t rank_of(size_t n, double q)
 }
 
 /*
- * The q-quantile of one bootstrap resample of sorted[0..n), from counts:
- * drawing n indices and walking their histogram to the rank is O(n) and
- * needs no sort of the resample.
+ * One run's samples, in the order they were taken, ready for resampling:
+ * sorted values, and each sample's place among them.
  */
-static uint32_t resample_quantile(const uint32_t *sorted, size_t n, uint32_t *count,
-				  uint64_t *rng, size_t rank)
-{
-	size_t i, seen = 0;
+struct ordered {
+	uint32_t *sorted;
+	uint32_t *rank;		/* rank[i]: where sample i sits in sorted */
+	uint32_t *count;	/* scratch: one resample's histogram over ranks */
+	size_t n;
+};
 
-	memset(count, 0, n * sizeof(*count));
+static const uint32_t *sort_key;
+
+static int cmp_by_value(const void *a, const void *b)
+{
+	uint32_t x = sort_key[*(const uint32_t *)a], y = sort_key[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+static void ordered_init(struct ordered *o, const uint32_t *v, size_t n)
+{
+	uint32_t *idx = xzalloc(n * sizeof(*idx));
+	size_t i;
+
+	o->n = n;
+	o->sorted = xzalloc(n * sizeof(*o->sorted));
+	o->rank = xzalloc(n * sizeof(*o->rank));
+	o->count = xzalloc(n * sizeof(*o->count));
 	for (i = 0; i < n; i++)
-		count[rng_next(rng) % n]++;
+		idx[i] = (uint32_t)i;
+	sort_key = v;
+	qsort(idx, n, sizeof(*idx), cmp_by_value);
 	for (i = 0; i < n; i++) {
-		seen += count[i];
-		if (seen >= rank)
-			return sorted[i];
+		o->sorted[i] = v[idx[i]];
+		o->rank[idx[i]] = (uint32_t)i;
 	}
-	return sorted[n - 1];
+	free(idx);
+}
+
+static void ordered_free(struct ordered *o)
+{
+	free(o->sorted);
+	free(o->rank);
+	free(o->count);
+}
+
+/*
+ * The q-quantile of one block-bootstrap resample: CMP_BLOCKS contiguous
+ * stretches of the run drawn with replacement. Samples next to each other
+ * in time share the host's moment (a neighbour's burst, a slow stretch), so
+ * resampling single samples would make the bound far too narrow; whole
+ * stretches carry that drift into the interval. Counting ranks and walking
+ * to the quantile's is O(n) and sorts nothing.
+ */
+static uint32_t resample_quantile(struct ordered *o, uint64_t *rng, double q)
+{
+	size_t len = (o->n + CMP_BLOCKS - 1) / CMP_BLOCKS, nblocks = (o->n + len - 1) / len;
+	size_t b, i, m = 0, seen = 0, k;
+
+	memset(o->count, 0, o->n * sizeof(*o->count));
+	for (b = 0; b < nblocks; b++) {
+		size_t start = (size_t)(rng_next(rng) % nblocks) * len;
+		size_t stop = start + len < o->n ? start + len : o->n;
+
+		for (i = start; i < stop; i++)
+			o->count[o->rank[i]]++;
+		m += stop - start;
+	}
+	k = rank_of(m, q);
+	for (i = 0; i < o->n; i++) {
+		seen += o->count[i];
+		if (seen >= k)
+			return o->sorted[i];
+	}
+	return o->sorted[o->n - 1];
 }
 
 static double ratio_of(uint32_t num, uint32_t den)
@@ -616,40 +721,35 @@ static double ratio_of(uint32_t num, uint32_t den)
 	return (double)(num ? num : 1) / (double)(den ? den : 1);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void compare_quantile_ratio(const uint32_t *base, size_t nb, const uint32_t *new_s, size_t nn,
 			    double q, double *ratio, double *lower)
 {
-	uint32_t *sb = xzalloc(nb * sizeof(*sb)), *sn = xzalloc(nn * sizeof(*sn));
-	uint32_t *cb = xzalloc(nb * sizeof(*cb)), *cn = xzalloc(nn * sizeof(*cn));
 	double *ratios = xzalloc(CMP_BOOTSTRAP_ROUNDS * sizeof(*ratios));
-	size_t kb = rank_of(nb, q), kn = rank_of(nn, q), i;
 	uint64_t rng = 0x6876736d6f6b6521ull;	/* fixed: the same files, the same answer */
+	struct ordered ob, on;
+	size_t i;
 
-	memcpy(sb, base, nb * sizeof(*sb));
-	memcpy(sn, new_s, nn * sizeof(*sn));
-	qsort(sb, nb, sizeof(*sb), cmp_u32);
-	qsort(sn, nn, sizeof(*sn), cmp_u32);
-	*ratio = ratio_of(sn[kn - 1], sb[kb - 1]);
+	ordered_init(&ob, base, nb);
+	ordered_init(&on, new_s, nn);
+	*ratio = ratio_of(on.sorted[rank_of(nn, q) - 1], ob.sorted[rank_of(nb, q) - 1]);
 	for (i = 0; i < CMP_BOOTSTRAP_ROUNDS; i++) {
-		uint32_t qb = resample_quantile(sb, nb, cb, &rng, kb);
-		uint32_t qn = resample_quantile(sn, nn, cn, &rng, kn);
+		uint32_t qb = resample_quantile(&ob, &rng, q);
+		uint32_t qn = resample_quantile(&on, &rng, q);
 
 		ratios[i] = ratio_of(qn, qb);
 	}
-	/* ascending: the lower bound is the (1 - confidence) quantile of the ratios */
-	for (i = 1; i < CMP_BOOTSTRAP_ROUNDS; i++) {
-		double x = ratios[i];
-		size_t k = i;
-
-		for (; k && ratios[k - 1] > x; k--)
-			ratios[k] = ratios[k - 1];
-		ratios[k] = x;
-	}
-	*lower = ratios[(size_t)((1.0 - CMP_CONFIDENCE) * CMP_BOOTSTRAP_ROUNDS)];
-	free(sb);
-	free(sn);
-	free(cb);
-	free(cn);
+	qsort(ratios, CMP_BOOTSTRAP_ROUNDS, sizeof(*ratios), cmp_double);
+	/* nearest rank: the 1st percentile of 1000 ratios is the 10th smallest */
+	*lower = ratios[CMP_BOOTSTRAP_ROUNDS * (100 - CMP_CONFIDENCE_PCT) / 100 - 1];
+	ordered_free(&ob);
+	ordered_free(&on);
 	free(ratios);
 }
 
@@ -667,11 +767,31 @@ static uint32_t quantile_of(const uint32_t *v, size_t n, double q)
 	return x;
 }
 
+/* Why latency cannot be judged between these two runs at all; NULL if it can. */
+static const char *latency_gate(const struct run_view *b, const struct run_view *n, char *buf,
+				size_t len)
+{
+	/* the SMM stage ran in one only (--smm auto on a host that gained it): other work */
+	if (b->smm_ran != n->smm_ran)
+		return "the SMM stage ran in one run only, so the boots did different work";
+	if (b->foreign_load < 0 || n->foreign_load < 0)
+		return NULL;
+	if (fabs(b->foreign_load - n->foreign_load) <= CMP_MAX_FOREIGN_LOAD_DIFF &&
+	    fmax(b->foreign_load, n->foreign_load) <= CMP_MAX_FOREIGN_LOAD)
+		return NULL;
+	snprintf(buf, len,
+		 "other processes took %.0f%% of the host's CPU time during BASE and %.0f%% during NEW (judged when both are at most %.0f%% and %.0f points apart at most)",
+		 b->foreign_load * 100, n->foreign_load * 100, CMP_MAX_FOREIGN_LOAD * 100,
+		 CMP_MAX_FOREIGN_LOAD_DIFF * 100);
+	return buf;
+}
+
 static void check_latency(struct cmp_result *r, const struct run_view *b,
 			  const struct run_view *n, double max_slowdown)
 {
 	bool loads_known = b->foreign_load >= 0 && n->foreign_load >= 0;
-	char load[96] = "";
+	char load[96] = "", gate_buf[256];
+	const char *gate = latency_gate(b, n, gate_buf, sizeof(gate_buf));
 
 	if (loads_known)
 		snprintf(load, sizeof(load), "; other processes took %.0f%% / %.0f%% of the host",
@@ -686,11 +806,8 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 		if (k && !nb && !nn)
 			continue;	/* no quits, no monitor: nothing to say */
 		snprintf(id, sizeof(id), "latency/%s", lat_names[k]);
-		if (loads_known && fabs(b->foreign_load - n->foreign_load) > CMP_MAX_FOREIGN_LOAD_DIFF) {
-			check_add(r, CK_LATENCY, CO_SKIP, id,
-				  "%s not judged: other processes took %.0f%% of the host's CPU time during BASE and %.0f%% during NEW (more than %.0f points apart)",
-				  lat_titles[k], b->foreign_load * 100, n->foreign_load * 100,
-				  CMP_MAX_FOREIGN_LOAD_DIFF * 100);
+		if (gate) {
+			check_add(r, CK_LATENCY, CO_SKIP, id, "%s not judged: %s", lat_titles[k], gate);
 			continue;
 		}
 		if (nb < CMP_MIN_SAMPLES_P50 || nn < CMP_MIN_SAMPLES_P50) {
@@ -707,23 +824,11 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 		l->new_p50 = quantile_of(nv, nn, 0.50);
 		l->base_p99 = quantile_of(bv, nb, 0.99);
 		l->new_p99 = quantile_of(nv, nn, 0.99);
-		compare_quantile_ratio(bv, nb, nv, nn, 0.50, &l->ratio_p50, &l->lower_p50);
-		l->judged_p50 = true;
-		slower = l->lower_p50 > max_slowdown;
-		if (nb >= CMP_MIN_SAMPLES_P99 && nn >= CMP_MIN_SAMPLES_P99) {
-			compare_quantile_ratio(bv, nb, nv, nn, 0.99, &l->ratio_p99, &l->lower_p99);
-			l->judged_p99 = true;
-			slower |= l->lower_p99 > max_slowdown;
-			snprintf(p99, sizeof(p99), "p99 %u -> %u us (x%.2f, lower bound x%.2f)",
-				 l->base_p99, l->new_p99, l->ratio_p99, l->lower_p99);
-		} else {
-			snprintf(p99, sizeof(p99), "p99 %u -> %u us (not judged: fewer than %d samples)",
-				 l->base_p99, l->new_p99, CMP_MIN_SAMPLES_P99);
-		}
+		l->ratio_p50 = ratio_of(l->new_p50, l->base_p50);
 		/*
 		 * A monitor command is not an independent sample: dozens share
-		 * one boot and one moment of the host, so the bootstrap's bound
-		 * would be too narrow. Shown, not judged.
+		 * one boot and one moment of the host, so no bound of ours would
+		 * hold. Shown, not judged (and no bootstrap spent on it).
 		 */
 		if (k == 2) {
 			check_add(r, CK_LATENCY, CO_SKIP, id,
@@ -732,11 +837,26 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 				  l->new_p99, nb, nn, load);
 			continue;
 		}
+		compare_quantile_ratio(bv, nb, nv, nn, 0.50, &l->ratio_p50, &l->lower_p50);
+		l->judged_p50 = true;
+		slower = l->lower_p50 > max_slowdown &&
+			 l->new_p50 >= l->base_p50 + CMP_MIN_SLOWDOWN_US;
+		if (nb >= CMP_MIN_SAMPLES_P99 && nn >= CMP_MIN_SAMPLES_P99) {
+			compare_quantile_ratio(bv, nb, nv, nn, 0.99, &l->ratio_p99, &l->lower_p99);
+			l->judged_p99 = true;
+			slower |= l->lower_p99 > max_slowdown &&
+				  l->new_p99 >= l->base_p99 + CMP_MIN_SLOWDOWN_US;
+			snprintf(p99, sizeof(p99), "p99 %u -> %u us (x%.2f, lower bound x%.2f)",
+				 l->base_p99, l->new_p99, l->ratio_p99, l->lower_p99);
+		} else {
+			snprintf(p99, sizeof(p99), "p99 %u -> %u us (not judged: fewer than %d samples)",
+				 l->base_p99, l->new_p99, CMP_MIN_SAMPLES_P99);
+		}
 		check_add(r, CK_LATENCY, slower ? CO_REGRESSION : CO_OK, id,
-			  "%s%s: p50 %u -> %u us (x%.2f, %.0f%% lower bound x%.2f), %s; limit x%.2f, n %zu/%zu%s",
+			  "%s%s: p50 %u -> %u us (x%.2f, %d%% lower bound x%.2f), %s; limit x%.2f and %d us, n %zu/%zu%s",
 			  lat_titles[k], slower ? " slower beyond noise" : "", l->base_p50,
-			  l->new_p50, l->ratio_p50, CMP_CONFIDENCE * 100, l->lower_p50, p99,
-			  max_slowdown, nb, nn, load);
+			  l->new_p50, l->ratio_p50, CMP_CONFIDENCE_PCT, l->lower_p50, p99,
+			  max_slowdown, CMP_MIN_SLOWDOWN_US, nb, nn, load);
 	}
 }
 
@@ -745,9 +865,10 @@ static long long version_key(const char *v)
 {
 	unsigned int a = 0, b = 0, c = 0;
 
-	if (!v || sscanf(v, "%u.%u.%u", &a, &b, &c) < 2)
+	if (!v || !isdigit((unsigned char)*v) || sscanf(v, "%u.%u.%u", &a, &b, &c) < 2 ||
+	    a > 0xffff || b > 0xffff || c > 0xffff)
 		return -1;
-	return ((long long)a << 32) | ((long long)(b & 0xffff) << 16) | (c & 0xffff);
+	return (long long)(((unsigned long long)a << 32) | ((unsigned long long)b << 16) | c);
 }
 
 static void check_capabilities(struct cmp_result *r, const struct run_view *b,
@@ -911,9 +1032,24 @@ static double side_num(const struct side *s, const char *key)
 
 static void tap_side(const char *role, const struct side *s)
 {
-	printf("# %-4s %s: seed %.0f, %.0f boots, verdict %s, %s, started %s\n", role, s->path,
-	       side_num(s, "seed"), side_num(s, "iterations_run"), side_str(s, NULL, "verdict"),
-	       side_str(s, "host", "kernel"), side_str(s, NULL, "started_utc"));
+	char line[640];
+
+	snprintf(line, sizeof(line), "%s: seed %.0f, %.0f boots, verdict %s, %s, started %s",
+		 s->path, side_num(s, "seed"), side_num(s, "iterations_run"),
+		 side_str(s, NULL, "verdict"), side_str(s, "host", "kernel"),
+		 side_str(s, NULL, "started_utc"));
+	text_clean(line);
+	printf("# %-4s %s\n", role, line);
+}
+
+/* A TAP description: a '#' in it would start a directive (SKIP, TODO). */
+static void tap_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '#' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
 }
 
 static void compare_tap(const struct cmp_result *r, const struct side *b, const struct side *n,
@@ -934,6 +1070,7 @@ static void compare_tap(const struct cmp_result *r, const struct side *b, const 
 		if (json_is_null(x))
 			continue;
 		value_text(x, val, sizeof(val));
+		text_clean(val);
 		printf(" %s=%s", identity_keys[i], val);
 	}
 	printf("\n1..%zu\n", r->nchecks);
@@ -941,12 +1078,17 @@ static void compare_tap(const struct cmp_result *r, const struct side *b, const 
 		const struct cmp_check *c = &r->checks[i];
 
 		if (c->result == CO_SKIP) {
-			printf("ok %zu - %s # SKIP %s\n", i + 1, c->id, c->detail);
+			printf("ok %zu - ", i + 1);
+			tap_text(c->id);
+			printf(" # SKIP %s\n", c->detail);
 			continue;
 		}
-		printf("%s %zu - %s\n", c->result == CO_OK ? "ok" : "not ok", i + 1, c->detail);
+		printf("%s %zu - ", c->result == CO_OK ? "ok" : "not ok", i + 1);
+		tap_text(c->detail);
+		putchar('\n');
+		/* ids are [a-z0-9/_-] plus a control's name: plain YAML scalars */
 		if (c->result == CO_REGRESSION)
-			printf("  ---\n  id: %s\n  kind: %s\n  ...\n", c->id, kind_names[c->kind]);
+			printf("  ---\n  id: \"%s\"\n  kind: %s\n  ...\n", c->id, kind_names[c->kind]);
 	}
 	for (i = 0; i < r->nnotes; i++)
 		printf("# note: %s\n", r->notes[i]);
@@ -962,13 +1104,26 @@ static void compare_tap(const struct cmp_result *r, const struct side *b, const 
 	fflush(stdout);
 }
 
+/* A number the file holds as an integer, written back as one. */
+static json_t *json_count(double x)
+{
+	return x >= 0 && x < 9e18 ? json_integer((json_int_t)x) : json_real(x);
+}
+
 static json_t *side_json(const struct side *s)
 {
-	return json_pack("{s:s, s:f, s:s, s:s, s:s, s:f}", "path", s->path, "seed",
-			 side_num(s, "seed"), "kernel", side_str(s, "host", "kernel"),
-			 "started_utc", side_str(s, NULL, "started_utc"), "verdict",
-			 side_str(s, NULL, "verdict"), "iterations_run",
-			 side_num(s, "iterations_run"));
+	char path[256], kernel[160], started[32];
+
+	snprintf(path, sizeof(path), "%s", s->path);
+	snprintf(kernel, sizeof(kernel), "%s", side_str(s, "host", "kernel"));
+	snprintf(started, sizeof(started), "%s", side_str(s, NULL, "started_utc"));
+	text_clean(path);
+	text_clean(kernel);
+	text_clean(started);
+	return json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "path", path, "seed",
+			 json_count(side_num(s, "seed")), "kernel", kernel, "started_utc", started,
+			 "verdict", side_str(s, NULL, "verdict"), "iterations_run",
+			 json_count(side_num(s, "iterations_run")));
 }
 
 static int compare_json_write(const char *path, const struct cmp_result *r,
@@ -987,12 +1142,15 @@ static int compare_json_write(const char *path, const struct cmp_result *r,
 							 "detail", r->checks[i].detail));
 	for (i = 0; i < r->nlat; i++) {
 		const struct cmp_latency *l = &r->lat[i];
-		json_t *m = json_pack("{s:{s:i, s:i, s:I}, s:{s:i, s:i, s:I}, s:f, s:f}",
-				      "base", "p50", (int)l->base_p50, "p99", (int)l->base_p99,
-				      "n", (json_int_t)l->n_base,
-				      "new", "p50", (int)l->new_p50, "p99", (int)l->new_p99,
-				      "n", (json_int_t)l->n_new,
-				      "ratio_p50", l->ratio_p50, "ratio_p50_lower", l->lower_p50);
+		json_t *m = json_pack("{s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:f}",
+				      "base", "p50", (json_int_t)l->base_p50, "p99",
+				      (json_int_t)l->base_p99, "n", (json_int_t)l->n_base,
+				      "new", "p50", (json_int_t)l->new_p50, "p99",
+				      (json_int_t)l->new_p99, "n", (json_int_t)l->n_new,
+				      "ratio_p50", l->ratio_p50);
+
+		json_object_set_new(m, "ratio_p50_lower", l->judged_p50 ? json_real(l->lower_p50) :
+									  json_null());
 
 		json_object_set_new(m, "ratio_p99", l->judged_p99 ? json_real(l->ratio_p99) :
 								    json_null());
@@ -1067,6 +1225,20 @@ static int compare_junit_write(const char *path, const struct cmp_result *r, cha
 	return out_file_commit(&of, why, len);
 }
 
+/* An output that is one of the inputs would replace the run it was read from. */
+static void refuse_overwrite(const char *opt, const char *out, const char *base_path,
+			     const char *new_path)
+{
+	const char *const in[2] = { base_path, new_path };
+	struct stat so, si;
+
+	if (!out || stat(out, &so))
+		return;
+	for (int i = 0; i < 2; i++)
+		if (!stat(in[i], &si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+			die(HV_EXIT_USAGE, "%s %s: that is %s, an input", opt, out, i ? "NEW" : "BASE");
+}
+
 int compare_main(const char *base_path, const char *new_path, const char *json_path,
 		 const char *junit_path, double max_slowdown)
 {
@@ -1080,6 +1252,8 @@ int compare_main(const char *base_path, const char *new_path, const char *json_p
 	vb.why = vn.why = why;
 	vb.len = vn.len = sizeof(why);
 	/* the outputs first, as a run does: a typo must not cost the reading */
+	refuse_overwrite("--json", json_path, base_path, new_path);
+	refuse_overwrite("--junit", junit_path, base_path, new_path);
 	if (json_path && out_file_check(json_path, why, sizeof(why)))
 		die(HV_EXIT_USAGE, "--json %s: %s", json_path, why);
 	if (junit_path && out_file_check(junit_path, why, sizeof(why)))

@@ -18,12 +18,21 @@
 #define CMP_MIN_SAMPLES_P50	20	/* fewer: the median is not judged */
 #define CMP_MIN_SAMPLES_P99	100	/* fewer: p99 is the maximum, not judged */
 #define CMP_BOOTSTRAP_ROUNDS	1000
-#define CMP_CONFIDENCE		0.99	/* one-sided, for the ratio's lower bound */
+#define CMP_CONFIDENCE_PCT	99	/* one-sided, for the ratio's lower bound */
+#define CMP_BLOCKS		10	/* contiguous stretches a run is resampled in */
 /*
- * Latency is judged only when other processes took about as much of the
- * host's CPU time in both runs: beyond this difference (a fraction of all
- * CPUs' time) a slowdown may be the neighbours', not the upgrade's.
+ * A quantile must also be this much slower: a 35 us change in an 80 us
+ * quit is a scheduler's wake-up, not a regression, whatever its ratio.
  */
+#define CMP_MIN_SLOWDOWN_US	200
+/*
+ * Latency is judged only when other processes took little of the host's
+ * CPU time, and about as much, in both runs (fractions of all CPUs' time):
+ * beyond that a slowdown may be the neighbours', not the upgrade's. On this
+ * project's shared 2-core hosts, healthy runs 9 points apart at 49% and 58%
+ * differed by x1.5 at p50.
+ */
+#define CMP_MAX_FOREIGN_LOAD		0.25
 #define CMP_MAX_FOREIGN_LOAD_DIFF	0.10
 
 enum cmp_kind { CK_RUN, CK_CLASS, CK_CONTROL, CK_LATENCY, CK_CAPABILITY };
@@ -66,9 +75,10 @@ int compare_runs(json_t *base, const char *base_name, json_t *new_run, const cha
 
 /*
  * NEW's q-quantile over BASE's (q in (0,1], nearest rank), and the lower
- * bound of its one-sided CMP_CONFIDENCE bootstrap interval: both sample
- * lists resampled CMP_BOOTSTRAP_ROUNDS times from a fixed seed, so the same
- * files always give the same answer. Both lists must be non-empty.
+ * bound of its one-sided CMP_CONFIDENCE_PCT% block-bootstrap interval: each
+ * list, in the order its samples were taken, resampled as CMP_BLOCKS
+ * contiguous stretches, CMP_BOOTSTRAP_ROUNDS times from a fixed seed, so the
+ * same files always give the same answer. Both lists must be non-empty.
  */
 void compare_quantile_ratio(const uint32_t *base, size_t nb, const uint32_t *new_s, size_t nn,
 			    double q, double *ratio, double *lower);

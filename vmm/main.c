@@ -214,7 +214,7 @@ static void run_boots(const struct hv_opts *o, struct boot_target *t, struct run
 	/* a plan up front is a promise: only when the boot count is known */
 	/* a skipped SMM stage is one more test point, after the boots */
 	tap_header(stdout, sum, plan_at_end ? 0 : o->iterations + (sum->smm_skip[0] ? 1 : 0));
-	summary_load_start(sum);
+	summary_load_start(sum, t->live_cpu_s ? t->live_cpu_s(t) : 0);
 	t0 = now_ns();
 	sum->t_start_ns = t0;
 	if (o->duration_s)
@@ -262,7 +262,7 @@ static void run_boots(const struct hv_opts *o, struct boot_target *t, struct run
 			break;
 	}
 	sum->elapsed_s = (double)(now_ns() - t0) / 1e9;
-	summary_load_end(sum);
+	summary_load_end(sum, t->live_cpu_s ? t->live_cpu_s(t) : 0);
 	if (progress)
 		fputc('\n', stderr);
 	if (!plan_at_end) {

@@ -364,7 +364,7 @@ void summary_add(struct run_summary *s, const struct boot_result *r)
 }
 
 /* 0, or -1 where /proc/stat cannot be read (then the load is unknown). */
-static int cpu_mark_take(struct cpu_mark *m)
+static int cpu_mark_take(struct cpu_mark *m, double live_child_cpu_s)
 {
 	unsigned long long v[8] = { 0 };
 	struct rusage self, children;
@@ -385,24 +385,24 @@ static int cpu_mark_take(struct cpu_mark *m)
 	m->idle = v[3] + v[4];
 	getrusage(RUSAGE_SELF, &self);
 	getrusage(RUSAGE_CHILDREN, &children);
-	m->own_s = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+	m->own_s = live_child_cpu_s + (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
 			    children.ru_utime.tv_sec + children.ru_stime.tv_sec) +
 		   (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
 			    children.ru_utime.tv_usec + children.ru_stime.tv_usec) / 1e6;
 	return 0;
 }
 
-void summary_load_start(struct run_summary *s)
+void summary_load_start(struct run_summary *s, double live_child_cpu_s)
 {
-	s->load_known = !cpu_mark_take(&s->load_start);
+	s->load_known = !cpu_mark_take(&s->load_start, live_child_cpu_s);
 }
 
-void summary_load_end(struct run_summary *s)
+void summary_load_end(struct run_summary *s, double live_child_cpu_s)
 {
 	struct cpu_mark end;
 	double total_s, busy_s, hz = (double)sysconf(_SC_CLK_TCK);
 
-	if (!s->load_known || cpu_mark_take(&end) || end.total <= s->load_start.total || hz <= 0) {
+	if (!s->load_known || cpu_mark_take(&end, live_child_cpu_s) || end.total <= s->load_start.total || hz <= 0) {
 		s->load_known = false;
 		return;
 	}

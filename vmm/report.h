@@ -142,8 +142,8 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 void firmware_identify(struct scenario_info *sc, const uint8_t *fw, size_t size, bool embedded);
 void summary_add(struct run_summary *s, const struct boot_result *r);
 /* Bracket the boots: the host's CPU load over them goes into the JSON. */
-void summary_load_start(struct run_summary *s);
-void summary_load_end(struct run_summary *s);
+void summary_load_start(struct run_summary *s, double live_child_cpu_s);
+void summary_load_end(struct run_summary *s, double live_child_cpu_s);
 void summary_free(struct run_summary *s);
 
 void tap_header(FILE *f, const struct run_summary *s, unsigned int iterations_planned);

@@ -29,6 +29,12 @@ struct boot_target {
 	bool (*quitting)(struct boot_target *t);
 	/* The boot asked to be run again (system_reset from outside). */
 	void (*take_reset)(struct boot_target *t);
+	/*
+	 * CPU seconds used so far by the target's processes that are still
+	 * running (not yet reaped, so not in RUSAGE_CHILDREN): a reused QEMU's
+	 * work is the run's own, not another tenant's. NULL: it has none.
+	 */
+	double (*live_cpu_s)(struct boot_target *t);
 };
 
 #endif

@@ -15,7 +15,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = os.path.join(ROOT, "vmm", "schema", "hvsmoke.schema.json")
 KINDS = {"hvsmoke-run": "run", "hvsmoke-compare": "compare", "hvsmoke-night": "night",
-         "hvsmoke-host": "host"}
+         "hvsmoke-host": "host", "hvsmoke-bench": "bench"}
 
 
 def files_of(args):
@@ -28,6 +28,19 @@ def files_of(args):
                         yield os.path.join(d, n)
         else:
             yield a
+
+
+def strict_constant(name):
+    # Python reads NaN and Infinity; JSON has neither
+    raise ValueError(f"{name} is not JSON")
+
+
+def no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        raise ValueError(f"duplicate key(s) {sorted(dup)}")
+    return dict(pairs)
 
 
 def main(argv):
@@ -45,7 +58,8 @@ def main(argv):
     for path in files_of(args):
         try:
             with open(path) as f:
-                doc = json.load(f)
+                doc = json.load(f, parse_constant=strict_constant,
+                                object_pairs_hook=no_duplicates)
         except (OSError, ValueError) as e:
             print(f"{path}: not JSON: {e}")
             bad += 1

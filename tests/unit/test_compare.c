@@ -237,6 +237,14 @@ static void test_positive_controls(void)
 	TEST_ASSERT(c && c->result == CO_SKIP, "a control only in NEW is not judged as one");
 	TEST_ASSERT(has_note("sync_policy \"fixed\" -> \"legacy-smm\""), "no note of the policy");
 
+	/* a control fires by its own classes: one vmm-error is not it seeing anything */
+	make_control(b, "legacy-smm", "AAAA", "ap-missing");
+	make_control(n, "legacy-smm", "E", "vmm-error");
+	set_class(n, "ap-missing", 0);
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "class/vmm-error control/legacy-smm"), "got '%s'", got);
+	set_class(n, "vmm-error", 0);
+
 	/* the no-SIPI firmware, named by the image: boot-timeout is its too */
 	make_control(b, "no-sipi-firmware", "AAAA", "ap-missing");
 	make_control(n, "no-sipi-firmware", "AT", "ap-missing");
@@ -286,6 +294,16 @@ static void test_latency(void)
 	TEST_ASSERT(find_check("latency/boot_us")->result == CO_SKIP &&
 		    strstr(find_check("latency/boot_us")->detail, "5% of the host's CPU time during BASE and 30% during NEW"),
 		    "%s", find_check("latency/boot_us")->detail);
+	/* alike but both busy: a quarter of the host is the most that is judged */
+	json_object_set_new(b, "host_load",
+			    json_pack("{s:f, s:f, s:f}", "busy", 0.8, "own", 0.5, "foreign", 0.30));
+	json_object_set_new(n, "host_load",
+			    json_pack("{s:f, s:f, s:f}", "busy", 0.8, "own", 0.5, "foreign", 0.32));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "") && find_check("latency/boot_us")->result == CO_SKIP,
+		    "both at 30%%: got '%s'", got);
+	json_object_set_new(b, "host_load",
+			    json_pack("{s:f, s:f, s:f}", "busy", 0.5, "own", 0.45, "foreign", 0.05));
 	/* within 10 points: judged, and the loads are shown */
 	json_object_set_new(n, "host_load",
 			    json_pack("{s:f, s:f, s:f}", "busy", 0.6, "own", 0.46, "foreign", 0.14));
@@ -300,9 +318,16 @@ static void test_latency(void)
 	json_object_set_new(n, "host_load", json_string("busy"));
 	got = run_compare(b, n, 1.25);
 	TEST_ASSERT(strstr(got, "host_load.foreign is not a fraction"), "got '%s'", got);
+	/* absent (written by 0.2.0 before the field): unknown, judged */
 	json_object_del(n, "host_load");
 	got = run_compare(b, n, 1.25);
-	TEST_ASSERT(strstr(got, "host_load is missing"), "got '%s'", got);
+	TEST_ASSERT(!strcmp(got, "latency/boot_us"), "got '%s'", got);
+	/* the SMM stage in one run only: other work, not judged */
+	json_object_set_new(json_object_get(n, "smm"), "ran", json_true());
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(find_check("latency/boot_us")->detail, "the SMM stage ran in one run only") &&
+		    find_check("latency/boot_us")->result == CO_SKIP, "got '%s'", got);
+	json_object_set_new(json_object_get(n, "smm"), "ran", json_false());
 	json_object_set_new(n, "host_load", json_deep_copy(json_object_get(b, "host_load")));
 
 	/* monitor latency: shown, never a regression */
@@ -315,6 +340,16 @@ static void test_latency(void)
 		    find_check("latency/monitor_us")->result == CO_SKIP &&
 		    strstr(find_check("latency/monitor_us")->detail, "shown, not judged"),
 		    "got '%s'", got);
+
+	/* x1.5 of a few tens of microseconds is a wake-up, not a regression */
+	set_boots(b, 400, NULL, 80, 1.0);
+	set_boots(n, 400, NULL, 80, 1.5);
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "") && res.lat[0].lower_p50 > 1.25,
+		    "tiny slowdown: got '%s', bound %f", got, res.lat[0].lower_p50);
+	set_boots(n, 400, NULL, 80, 5.0);
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "latency/boot_us"), "x5 of 80 us: got '%s'", got);
 
 	/* too few samples: not judged, said so */
 	set_boots(b, 10, NULL, 1000, 1.0);
@@ -390,6 +425,11 @@ static void test_capabilities(void)
 	json_object_del(json_object_get(n, "host"), "qemu");
 	got = run_compare(b, n, 1.25);
 	TEST_ASSERT(!strcmp(got, "capability/qemu"), "QEMU gone: got '%s'", got);
+	/* a version that is no version does not order (and does not overflow) */
+	json_object_set_new(json_object_get(n, "host"), "qemu",
+			    json_pack("{s:s, s:s}", "version", "-1.0.0", "package", ""));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "capability/qemu"), "'-1.0.0': got '%s'", got);
 	json_decref(b);
 	json_decref(n);
 }
@@ -468,6 +508,32 @@ static void test_bad_input(void)
 	json_object_del(json_object_get(n, "scenario"), "quit_at");
 	got = run_compare(b, n, 1.25);
 	TEST_ASSERT(strstr(got, "scenario.quit_at is missing"), "got '%s'", got);
+	set_scenario(n, "quit_at", json_string("never"));
+	/* the writer never writes more than 65536: more is refused, not ground through */
+	{
+		json_t *big = json_array();
+
+		for (size_t i = 0; i < 65537; i++)
+			json_array_append_new(big, json_real(1));
+		json_object_set_new(json_object_get(n, "samples"), "quit_us", big);
+		got = run_compare(b, n, 1.25);
+		TEST_ASSERT(strstr(got, "samples.quit_us has 65537 entries (a run writes at most 65536)"),
+			    "got '%s'", got);
+		json_object_set_new(json_object_get(n, "samples"), "quit_us", json_array());
+	}
+	/* text from a file never makes a line of its own, nor a broken string */
+	json_object_set_new(n, "kind", json_string_nocheck("x\ny\xc3"));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "kind is \"x?y?\", not") && !strchr(got, '\n'), "got '%s'", got);
+	json_object_set_new(n, "kind", json_string("hvsmoke-run"));
+	json_object_set_new(json_object_get(n, "host"), "kernel", json_string_nocheck("Linux\n# evil \xc3\xa9"));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(has_note("kernel Linux 6.18 -> Linux?# evil ??"), "kernel note not cleaned");
+	set_scenario(n, "positive_controls", json_pack("[s]", "legacy smm\n"));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "scenario.positive_controls[0] is not a control's name"), "got '%s'", got);
+	set_scenario(n, "positive_controls", json_array());
+
 	json_decref(b);
 	b = json_string("x");
 	got = run_compare(b, n, 1.25);
@@ -492,6 +558,29 @@ static void test_bootstrap(void)
 	TEST_ASSERT(fabs(r1 - 2.0) < 0.01 && l1 > 1.8 && l1 < 2.0, "x2: ratio %f lower %f", r1,
 		    l1);
 	TEST_ASSERT(r1 == r2 && l1 == l2, "not deterministic: %f vs %f", l1, l2);
+	/*
+	 * Blocks: a run whose level drifts (its samples rising in time order)
+	 * must get a wider interval than the same values taken in random
+	 * order; a bootstrap of single samples could not tell them apart.
+	 */
+	{
+		uint32_t drift[200], mixed[200];
+		double rd, ld, rm, lm;
+
+		for (size_t i = 0; i < 200; i++)
+			drift[i] = mixed[i] = 1000 + (uint32_t)i * 5;
+		for (size_t i = 199; i > 0; i--) {
+			size_t j = rng_next(&rng) % (i + 1);
+			uint32_t t = mixed[i];
+
+			mixed[i] = mixed[j];
+			mixed[j] = t;
+		}
+		compare_quantile_ratio(drift, 200, drift, 200, 0.5, &rd, &ld);
+		compare_quantile_ratio(mixed, 200, mixed, 200, 0.5, &rm, &lm);
+		TEST_ASSERT(rd == 1.0 && rm == 1.0 && ld < lm - 0.05,
+			    "drifting run's bound %f not wider than the shuffled one's %f", ld, lm);
+	}
 	/* one sample each side: the ratio of the two, bound equal */
 	compare_quantile_ratio(a, 1, c, 1, 0.99, &r1, &l1);
 	TEST_ASSERT(r1 == l1 && fabs(r1 - 2.0) < 0.01, "n=1: %f %f", r1, l1);

@@ -1251,6 +1251,35 @@ static bool refuses_accel(const char *line)
 	return false;
 }
 
+/* The running QEMU's CPU time, all its threads: /proc/PID/stat utime + stime. */
+static double qemu_live_cpu_s(struct boot_target *bt)
+{
+	struct qemu_target *t = (struct qemu_target *)bt;
+	unsigned long long ut = 0, st = 0;
+	char path[32], buf[1024], *p;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd;
+
+	if (!t->proc || t->proc->exited || hz <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)t->proc->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the name in parentheses may hold spaces: fields count from its close */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)hz;
+}
+
 int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *err, size_t len)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -1265,6 +1294,7 @@ int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *e
 	t->base.boot = qemu_boot;
 	t->base.quitting = qemu_quitting;
 	t->base.take_reset = qemu_take_reset;
+	t->base.live_cpu_s = qemu_live_cpu_s;
 	t->p = *p;
 	t->sigfd = -1;
 	for (i = 0; i < QS_COUNT; i++)
