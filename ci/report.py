@@ -109,13 +109,26 @@ def night_short(nid):
         if isinstance(nid, str) and NIGHT_RE.match(nid) else str(nid)
 
 
-def fmt_us(v):
+def fmt_us(v, digits=3):
     v = float(v)
     if v >= 1e6:
-        return "%.3g s" % (v / 1e6)
+        return "%.*g s" % (digits, v / 1e6)
     if v >= 1e3:
-        return "%.3g ms" % (v / 1e3)
-    return "%.3g µs" % v
+        return "%.*g ms" % (digits, v / 1e3)
+    return "%.*g µs" % (digits, v)
+
+
+def distinct_us_fmt(ticks):
+    """A tick formatter with just enough digits that each tick reads as its value."""
+    def shown(t, digits):
+        scale = 1e6 if t >= 1e6 else 1e3 if t >= 1e3 else 1.0
+        return float("%.*g" % (digits, t / scale)) * scale
+
+    step = min((b - a for a, b in zip(ticks, ticks[1:])), default=0)
+    for digits in range(3, 8):
+        if all(abs(shown(t, digits) - t) <= step * 0.01 for t in ticks):
+            break
+    return lambda t: fmt_us(t, digits).replace(" ", "\u2009")
 
 
 def fmt_pct(x):
@@ -390,7 +403,7 @@ def cdf_plot(plot_id, title, base, now, base_label, now_label):
     hi = max(vals) if vals else 1
     xa = Axis(lo, hi, left, right)
     ya = Axis(0.0, 1.0, bottom, top, log=False, pad=False)
-    frame(svg, xa, ya, lambda t: fmt_us(t).replace(" ", "\u2009"), lambda t: "%d%%" % (t * 100),
+    frame(svg, xa, ya, distinct_us_fmt(xa.ticks()), lambda t: "%d%%" % (t * 100),
           "latency" + (" (log scale)" if xa.log else ""), "samples \u2264 x",
           yticks=[0, 0.25, 0.5, 0.75, 1.0])
     svg.line(left, ya(0.99), right, ya(0.99), C_AXIS, 0.6, dash="2,3")

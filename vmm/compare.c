@@ -274,6 +274,14 @@ static void view_free(struct run_view *v)
 		free(v->lat[k].v);
 }
 
+static bool has_control(const struct run_view *v, const char *name)
+{
+	for (size_t i = 0; i < v->ncontrols; i++)
+		if (!strcmp(v->controls[i], name))
+			return true;
+	return false;
+}
+
 /* Everything compare reads from one run, each field's type checked. */
 static void view_parse(struct run_view *v)
 {
@@ -356,6 +364,11 @@ static void view_parse(struct run_view *v)
 			bad(v, "scenario.positive_controls[%zu] is not a control's name", i);
 			break;
 		}
+		if (has_control(v, json_string_value(e))) {
+			bad(v, "scenario.positive_controls[%zu] names %s twice", i,
+			    json_string_value(e));
+			break;
+		}
 		v->controls[v->ncontrols++] = json_string_value(e);
 	}
 	str_at(v, v->scenario, "scenario", "sync_policy");
@@ -383,19 +396,11 @@ static void view_parse(struct run_view *v)
 			    "host.backends.kvm", "available");
 	v->mshv_ok = bool_at(v, member(v, backends, "host.backends", "mshv", JSON_OBJECT),
 			     "host.backends.mshv", "available");
-	qemu = json_object_get(v->host ? v->host : j, "qemu");
-	if (v->host && qemu) {
+	qemu = v->host ? json_object_get(v->host, "qemu") : NULL;
+	if (qemu) {
 		v->qemu_version = str_at(v, qemu, "host.qemu", "version");
 		v->qemu_package = str_at(v, qemu, "host.qemu", "package");
 	}
-}
-
-static bool has_control(const struct run_view *v, const char *name)
-{
-	for (size_t i = 0; i < v->ncontrols; i++)
-		if (!strcmp(v->controls[i], name))
-			return true;
-	return false;
 }
 
 /* The positive control, run in both, whose firing this class is; NULL if none. */
@@ -500,6 +505,8 @@ static int check_identity(const struct run_view *b, const struct run_view *n, ch
 	}
 	if (used && used < len)
 		why[strlen(why) - 1] = '\0';
+	if (used)
+		text_clean(why);
 	return used ? -1 : 0;
 }
 
@@ -610,8 +617,10 @@ static void check_controls(struct cmp_result *r, const struct run_view *b,
 				else
 					check_add(r, CK_CONTROL, CO_OK, id,
 						  "positive control %s%s: BASE %s; NEW %s", c,
-						  fired_boots(b, c) ? "" : " fired in neither run", br,
-						  nr);
+						  fired_boots(b, c) ? "" :
+						  fired_boots(n, c) ? " fires in NEW only" :
+								      " fired in neither run",
+						  br, nr);
 				continue;
 			}
 			check_add(r, CK_CONTROL, CO_SKIP, id,
@@ -648,11 +657,11 @@ struct ordered {
 	size_t n;
 };
 
-static const uint32_t *sort_key;
-
-static int cmp_by_value(const void *a, const void *b)
+/* Orders indices by the samples they name (qsort_r's argument). */
+static int cmp_by_value(const void *a, const void *b, void *values)
 {
-	uint32_t x = sort_key[*(const uint32_t *)a], y = sort_key[*(const uint32_t *)b];
+	const uint32_t *v = values;
+	uint32_t x = v[*(const uint32_t *)a], y = v[*(const uint32_t *)b];
 
 	return x < y ? -1 : x > y;
 }
@@ -668,8 +677,7 @@ static void ordered_init(struct ordered *o, const uint32_t *v, size_t n)
 	o->count = xzalloc(n * sizeof(*o->count));
 	for (i = 0; i < n; i++)
 		idx[i] = (uint32_t)i;
-	sort_key = v;
-	qsort(idx, n, sizeof(*idx), cmp_by_value);
+	qsort_r(idx, n, sizeof(*idx), cmp_by_value, (void *)v);
 	for (i = 0; i < n; i++) {
 		o->sorted[i] = v[idx[i]];
 		o->rank[idx[i]] = (uint32_t)i;
@@ -879,6 +887,7 @@ static void check_capabilities(struct cmp_result *r, const struct run_view *b,
 		bool base, now;
 	} backends[] = { { "kvm", b->kvm_ok, n->kvm_ok }, { "mshv", b->mshv_ok, n->mshv_ok } };
 	char id[48];
+	bool bq, nq;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(backends); i++) {
@@ -915,21 +924,22 @@ static void check_capabilities(struct cmp_result *r, const struct run_view *b,
 	check_add(r, CK_CAPABILITY, b->smm_ran && !n->smm_ran ? CO_REGRESSION : CO_OK,
 		  "capability/smm-stage", "SMM stage: %s in BASE, %s in NEW",
 		  b->smm_ran ? "ran" : "did not run", n->smm_ran ? "ran" : "did not run");
+	/* an empty version: that QEMU never answered query-version */
+	bq = b->qemu_version && *b->qemu_version;
+	nq = n->qemu_version && *n->qemu_version;
 	if (!b->qemu_version && !n->qemu_version)
 		return;
-	if (b->qemu_version && (!n->qemu_version || !*n->qemu_version))
+	if (bq && !nq)
 		check_add(r, CK_CAPABILITY, CO_REGRESSION, "capability/qemu",
 			  "QEMU %s in BASE; NEW has no QEMU that runs", b->qemu_version);
-	else if (b->qemu_version &&
-		 version_key(n->qemu_version) < version_key(b->qemu_version))
+	else if (bq && version_key(n->qemu_version) < version_key(b->qemu_version))
 		check_add(r, CK_CAPABILITY, CO_REGRESSION, "capability/qemu",
 			  "QEMU %s in NEW is older than BASE's %s", n->qemu_version,
 			  b->qemu_version);
 	else
 		check_add(r, CK_CAPABILITY, CO_OK, "capability/qemu", "QEMU %s in BASE, %s in NEW",
-			  b->qemu_version && *b->qemu_version ? b->qemu_version : "none",
-			  n->qemu_version);
-	if (b->qemu_version && n->qemu_version && strcmp(b->qemu_version, n->qemu_version))
+			  bq ? b->qemu_version : "none", nq ? n->qemu_version : "none");
+	if (bq && nq && strcmp(b->qemu_version, n->qemu_version))
 		note(r, "QEMU %s -> %s", b->qemu_version, n->qemu_version);
 	if (b->qemu_package && n->qemu_package && strcmp(b->qemu_package, n->qemu_package))
 		note(r, "QEMU package \"%s\" -> \"%s\"", b->qemu_package, n->qemu_package);
@@ -985,6 +995,7 @@ int compare_runs(json_t *base, const char *base_name, json_t *new_run, const cha
 	if (!strcmp(b.verdict, "skip")) {
 		snprintf(why, len, "BASE is a skipped run (%.200s): nothing to compare against",
 			 b.skip_reason ? b.skip_reason : "no reason given");
+		text_clean(why);
 		goto out;
 	}
 	if (check_identity(&b, &n, why, len))

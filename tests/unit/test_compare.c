@@ -237,6 +237,18 @@ static void test_positive_controls(void)
 	TEST_ASSERT(c && c->result == CO_SKIP, "a control only in NEW is not judged as one");
 	TEST_ASSERT(has_note("sync_policy \"fixed\" -> \"legacy-smm\""), "no note of the policy");
 
+	/* silent in BASE, firing in NEW: not a regression, and not "neither" */
+	make_control(b, "legacy-smm", NULL, NULL);
+	set_class(b, "ap-missing", 0);
+	make_control(n, "legacy-smm", "AA", "ap-missing");
+	got = run_compare(b, n, 1.25);
+	c = find_check("control/legacy-smm");
+	TEST_ASSERT(!strcmp(got, "") && c && strstr(c->detail, "legacy-smm fires in NEW only"),
+		    "got '%s': %s", got, c ? c->detail : "");
+	set_scenario(n, "positive_controls", json_pack("[s, s]", "legacy-smm", "legacy-smm"));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(strstr(got, "positive_controls[1] names legacy-smm twice"), "got '%s'", got);
+
 	/* a control fires by its own classes: one vmm-error is not it seeing anything */
 	make_control(b, "legacy-smm", "AAAA", "ap-missing");
 	make_control(n, "legacy-smm", "E", "vmm-error");
@@ -425,6 +437,16 @@ static void test_capabilities(void)
 	json_object_del(json_object_get(n, "host"), "qemu");
 	got = run_compare(b, n, 1.25);
 	TEST_ASSERT(!strcmp(got, "capability/qemu"), "QEMU gone: got '%s'", got);
+	/* neither QEMU answered query-version: nothing lost */
+	json_object_set_new(json_object_get(b, "host"), "qemu",
+			    json_pack("{s:s, s:s}", "version", "", "package", ""));
+	json_object_set_new(json_object_get(n, "host"), "qemu",
+			    json_pack("{s:s, s:s}", "version", "", "package", ""));
+	got = run_compare(b, n, 1.25);
+	TEST_ASSERT(!strcmp(got, "") && strstr(find_check("capability/qemu")->detail,
+						"QEMU none in BASE, none in NEW"), "got '%s'", got);
+	json_object_set_new(json_object_get(b, "host"), "qemu",
+			    json_pack("{s:s, s:s}", "version", "8.2.0", "package", "Debian 1:8.2"));
 	/* a version that is no version does not order (and does not overflow) */
 	json_object_set_new(json_object_get(n, "host"), "qemu",
 			    json_pack("{s:s, s:s}", "version", "-1.0.0", "package", ""));
