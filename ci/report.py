@@ -409,20 +409,17 @@ def cdf_plot(plot_id, title, base, now, base_label, now_label):
     svg.line(left, ya(0.99), right, ya(0.99), C_AXIS, 0.6, dash="2,3")
     svg.text(left + 3, ya(0.99) + 10, "p99", size=9, color=C_AXIS)
     items = []
-    if base:
-        sb = sorted(base)
-        svg.polyline(cdf_points(sb, xa, ya), C_BASE, 2, cls="cdf-base")
-        items.append((C_BASE, "%s: n=%d, p50 %s, p99 %s" % (
-            base_label, len(sb), fmt_us(quantile(sb, 0.5)), fmt_us(quantile(sb, 0.99)))))
-    else:
-        items.append((C_GRID, "no baseline samples"))
-    if now:
-        sn = sorted(now)
-        svg.polyline(cdf_points(sn, xa, ya), C_NOW, 2, cls="cdf-now")
-        items.append((C_NOW, "%s: n=%d, p50 %s, p99 %s" % (
-            now_label, len(sn), fmt_us(quantile(sn, 0.5)), fmt_us(quantile(sn, 0.99)))))
-    else:
-        items.append((C_GRID, "no samples tonight"))
+    for vals, color, label, cls, empty in ((base, C_BASE, base_label, "cdf-base",
+                                            "no baseline samples"),
+                                           (now, C_NOW, now_label, "cdf-now",
+                                            "no samples tonight")):
+        if not vals:
+            items.append((C_GRID, empty))
+            continue
+        sv = sorted(vals)
+        svg.polyline(cdf_points(sv, xa, ya), color, 2, cls=cls)
+        items.append((color, "%s: n=%d, p50 %s, p99 %s" % (
+            label, len(sv), fmt_us(quantile(sv, 0.5)), fmt_us(quantile(sv, 0.99)))))
     svg.legend(10, 32, items)
     return svg.render()
 
