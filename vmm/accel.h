@@ -95,6 +95,12 @@ struct accel_ops {
 	/* Map guest memory; smm: into the SMM address space (address-space 1). */
 	int (*vm_map)(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uint64_t size,
 		      bool readonly, bool smm);
+	/*
+	 * Once the memory is mapped, before any vCPU: the interrupt controller
+	 * (NULL where the backend has none to make). After the maps, because a
+	 * memslot added once KVM's irqchip exists costs milliseconds.
+	 */
+	int (*vm_irqchip)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_create)(struct vcpu *vcpu);
 	void (*vcpu_destroy)(struct vcpu *vcpu);

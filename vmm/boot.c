@@ -3,6 +3,7 @@
 #include "boot.h"
 #include "control.h"
 #include "devices/platform.h"
+#include "reaper.h"
 #include "util.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -361,6 +362,23 @@ static bool live_destroy(struct boot_live *live)
 	return true;
 }
 
+static void live_destroy_job(void *arg)
+{
+	live_destroy(arg);
+}
+
+/*
+ * Every thread is joined and nothing else holds the VM: close it on the
+ * reaper thread while the next boot builds and runs (reaper.h says why).
+ */
+static void live_retire(struct boot_live *live, unsigned int iteration)
+{
+	if (reaper__submit(live_destroy_job, live))
+		return;
+	pr_err("boot %u: VM teardown is stuck in the kernel (%u VMs waiting); leaving this one",
+	       iteration, REAPER_MAX_PENDING);
+}
+
 void boot_release(struct boot_live **reuse)
 {
 	if (reuse && *reuse) {
@@ -479,7 +497,7 @@ detach:
 	if (bp->reuse && !r->setup_error[0])
 		*bp->reuse = live;
 	else
-		safe = live_destroy(live);
+		live_retire(live, r->iteration);
 out:
 	free(order);
 	return safe;

@@ -5,6 +5,7 @@
 #include "compare.h"
 #include "control.h"
 #include "qmp.h"
+#include "reaper.h"
 #include "qemu/qemu.h"
 #include "target.h"
 #include "options.h"
@@ -440,6 +441,9 @@ static int cmd_run(const struct hv_opts *o)
 		_exit(write_err ? HV_EXIT_USAGE : HV_EXIT_FAIL);
 	}
 	boot_release(&reuse);
+	/* the last VMs are still being closed: let them go before the exit does */
+	if (!reaper__drain(now_ns() + REAPER_WAIT_MS * 1000000ull))
+		pr_err("VM teardown did not finish within %d ms; exiting anyway", REAPER_WAIT_MS);
 	control_destroy(&ctl);
 	return run_exit(&sum, fw_owned, write_err);
 }

@@ -78,6 +78,13 @@ int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, si
 		vm__destroy(vm);
 		return r;
 	}
+	r = ops->vm_irqchip ? ops->vm_irqchip(vm) : 0;
+	if (r) {
+		snprintf(err, errlen, "%s: cannot create the interrupt controller: %s", ops->name,
+			 strerror(-r));
+		vm__destroy(vm);
+		return r;
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "../../vmm/boot.h"
 #include "../../vmm/control.h"
 #include "../../vmm/devices/platform.h"
+#include "../../vmm/reaper.h"
 #include "../../vmm/script/script.h"
 #include "../../vmm/util.h"
 #include "../../vmm/vcpu.h"
@@ -53,6 +54,8 @@ static void test_quit_during_build(void)
 		    "no quit-timeout: %u stuck, class %s", r->stuck_threads, fail_class_name(r->cls));
 	TEST_ASSERT(r->vcpus[0].entries == 0 && r->vcpus[1].entries == 0,
 		    "no vCPU ever entered the guest");
+	/* its VM went to the reaper: closed before we go on, nothing leaked */
+	TEST_ASSERT(reaper__drain(now_ns() + 5000000000ull), "the reaper did not finish");
 	control_destroy(&ctl);
 	boot_result_free(r);
 }
