@@ -179,13 +179,24 @@ smp_report:
 	mov	edi, scan_snapshot
 	mov	ecx, APIC_ID_SLOTS / 32
 	rep movsd
+	; Counted a dword at a time, clearing the lowest set bit per step: each
+	; instruction here is emulated (and a VM exit) on hosts without
+	; unrestricted guest, so a bit test per slot cost 1280 of them, about
+	; 1 ms of every boot.
 	xor	edi, edi		; APs online in the snapshot
-	xor	ebx, ebx
+	xor	ebx, ebx		; dword index
 .count:
-	bt	[scan_snapshot], ebx
-	adc	edi, 0
+	mov	eax, [scan_snapshot + ebx * 4]
+.count_bits:
+	test	eax, eax
+	jz	.count_next
+	lea	ecx, [eax - 1]
+	and	eax, ecx
+	inc	edi
+	jmp	.count_bits
+.count_next:
 	inc	ebx
-	cmp	ebx, APIC_ID_SLOTS
+	cmp	ebx, APIC_ID_SLOTS / 32
 	jb	.count
 %ifdef HVSMOKE_TEST_LATE_AP
 	; Test build: hold the report until every AP is in the live bitmap,
