@@ -234,7 +234,7 @@ bench: all $(B)/floor
 
 $(B)/floor: bench/floor.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $<
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -pthread -o $@ $<
 
 clean:
 	rm -rf $(B)

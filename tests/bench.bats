@@ -19,6 +19,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 for n in ("1", "4", "64"):
     assert isinstance(d["ratio_to_floor"][n], (int, float)) and d["ratio_to_floor"][n] > 0, n
+    fl = d["floor_us"][n]
+    assert 0 < fl["median_us"] <= fl["cycle_us"] * 100 and fl["old_order_median_us"] > 0, fl
+    assert d["firmware_run_us"][n] > 0, n
     if "qemu" not in d["skipped"]:
         assert d["speedup_vs_qemu_seabios"][n] > 0, n
 if "qemu" not in d["skipped"]:
@@ -33,13 +36,17 @@ assert d["host"]["kernel"]
 assert all("target" in v for v in d["verdicts"])
 PY
 	grep -q '^| 64 |' "$out/latest.md"
-	grep -q 'ratio to floor' "$out/latest.md"
+	grep -q 'true floor per VM (us)' "$out/latest.md"
+	grep -q 'old order per VM (us)' "$out/latest.md"
 }
 
 @test "the floor program measures and refuses bad arguments" {
 	run "$BUILD/floor" 2 3
 	[ "$status" -eq 0 ]
 	[[ "$output" == '{"cpus": 2, "iterations": 3, "median_us": '* ]]
+	# both orders, each built to the BSP's first exit (the OUT at its reset vector)
+	echo "$output" | python3 -c 'import json,sys; d=json.load(sys.stdin)
+assert all(d[k] > 0 for k in ("median_us", "cycle_us", "old_order_median_us", "old_order_cycle_us")), d' 
 	run "$BUILD/floor" 0 3
 	[ "$status" -eq 2 ]
 }
