@@ -17,6 +17,12 @@
 #define PORT_PCI_CONFIG_DATA	0x0cfc
 #define PORT_FWCFG_SEL		0x0510	/* 16-bit write: select key */
 #define PORT_FWCFG_DATA		0x0511	/* 8-bit read: next byte */
+/*
+ * fw_cfg's DMA address register, 64-bit big-endian, as two 32-bit ports:
+ * the high half, then the low half, whose write starts the transfer.
+ */
+#define PORT_FWCFG_DMA_HI	0x0514
+#define PORT_FWCFG_DMA_LO	0x0518
 #define PORT_EVSTREAM		0x00ed	/* byte writes: event records (CFG_F_EVSTREAM) */
 
 /*
@@ -110,6 +116,24 @@ enum smm_route {
 #define FW_CFG_NB_CPUS		0x0005
 #define FW_CFG_FILE_DIR		0x0019
 #define FW_CFG_FILE_FIRST	0x0020
+
+/* FW_CFG_ID's feature bits */
+#define FW_CFG_ID_TRADITIONAL	(1u << 0)
+#define FW_CFG_ID_DMA		(1u << 1)
+
+/*
+ * The DMA interface (QEMU's docs/specs/fw_cfg.rst, "Guest-side DMA
+ * Interface"): the guest writes the address of an FWCfgDmaAccess, all
+ * big-endian: be32 control, be32 length, be64 address. The device clears
+ * control on success or leaves FWCFG_DMA_ERROR in it.
+ */
+#define FWCFG_DMA_ERROR		(1u << 0)
+#define FWCFG_DMA_READ		(1u << 1)
+#define FWCFG_DMA_SKIP		(1u << 2)
+#define FWCFG_DMA_SELECT	(1u << 3)	/* the key is in bits 31:16 */
+#define FWCFG_DMA_WRITE		(1u << 4)
+#define FWCFG_DMA_DESC_SIZE	16
+#define FWCFG_DMA_SIGNATURE	0x51454d5520434647ull	/* what the register reads: "QEMU CFG" */
 
 #define HVSMOKE_CFG_NAME	"opt/hvsmoke/config"
 #define HVSMOKE_CFG_MAGIC	0x31535648u	/* "HVS1" little-endian */

@@ -32,7 +32,8 @@ static void test_signature_and_cpus(void)
 	TEST_ASSERT(buf[0] == (300 & 0xff) && buf[1] == (300 >> 8), "nb_cpus %02x %02x", buf[0],
 		    buf[1]);
 	read_n(&f, FW_CFG_ID, buf, 4);
-	TEST_ASSERT(buf[0] == 1 && !buf[1] && !buf[2] && !buf[3], "id: traditional, no DMA");
+	TEST_ASSERT(buf[0] == (FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA) && !buf[1] && !buf[2] &&
+		    !buf[3], "id: traditional and DMA, %02x", buf[0]);
 }
 
 static void test_file_dir(void)

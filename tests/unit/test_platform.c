@@ -3,7 +3,8 @@
  * Proves the board's port dispatch with a fake accelerator: events, fw_cfg
  * and string I/O reach their devices, the completion port ends the vCPU's
  * part, port 0xB2 raises an SMI on the writing vCPU only when SMM is on,
- * and unknown ports float high without failing the boot.
+ * fw_cfg's DMA ports move bytes into the vCPU's VM's RAM (4-byte accesses
+ * only), and unknown ports float high without failing the boot.
  */
 #include "../../vmm/devices/platform.h"
 #include "../../vmm/protocol.h"
@@ -100,10 +101,55 @@ static void test_fwcfg_ports_and_unknown(void)
 	platform__destroy(&p);
 }
 
+static void test_fwcfg_dma_ports(void)
+{
+	static uint8_t ram[4096];
+	static const uint8_t desc[FWCFG_DMA_DESC_SIZE] = {
+		0x00, FW_CFG_NB_CPUS, 0x00, FWCFG_DMA_SELECT | FWCFG_DMA_READ,	/* control */
+		0, 0, 0, 2,							/* length */
+		0, 0, 0, 0, 0, 0, 0x02, 0x00,					/* address 0x200 */
+	};
+	struct vm vm = { .ops = &fake_ops, .ram = ram, .ram_size = sizeof(ram) };
+	struct vcpu v = { .vm = &vm, .id = 0 };
+	uint8_t addr_be[4] = { 0, 0, 0x01, 0x00 };	/* the descriptor at 0x100 */
+	uint8_t word[4];
+	uint16_t half = 0xffff;
+	struct platform p;
+
+	platform__init(&p, 3, NULL, false, false);
+	memset(ram, 0xee, sizeof(ram));
+	memcpy(ram + 0x100, desc, sizeof(desc));
+	port(&p, &v, PORT_FWCFG_DMA_LO, true, 4, 1, addr_be);
+	TEST_ASSERT(ram[0x200] == 3 && ram[0x201] == 0 && ram[0x202] == 0xee, "CPU count by DMA");
+	TEST_ASSERT(!ram[0x100] && !ram[0x101] && !ram[0x102] && !ram[0x103], "control cleared");
+	TEST_ASSERT(p.fwcfg.dma_requests == 1 && !p.fwcfg.dma_errors, "one transfer");
+
+	port(&p, &v, PORT_FWCFG_DMA_HI, false, 4, 1, word);
+	TEST_ASSERT(!memcmp(word, "QEMU", 4), "the register's high half reads %.4s", word);
+	port(&p, &v, PORT_FWCFG_DMA_LO, false, 4, 1, word);
+	TEST_ASSERT(!memcmp(word, " CFG", 4), "the low half reads %.4s", word);
+
+	/* other sizes do nothing and read as zeros, as the selector's do */
+	port(&p, &v, PORT_FWCFG_DMA_LO, false, 2, 1, &half);
+	TEST_ASSERT(half == 0, "a 2-byte read gives %#x", half);
+	port(&p, &v, PORT_FWCFG_DMA_LO, true, 2, 1, addr_be);
+	port(&p, &v, PORT_FWCFG_DMA_LO, true, 1, 1, addr_be);
+	TEST_ASSERT(p.fwcfg.dma_requests == 1, "a 1- or 2-byte write started a transfer");
+	TEST_ASSERT(atomic_load(&p.unhandled_io) == 0, "the DMA ports are handled ports");
+
+	/* a VM without RAM: refused, and nothing to write the error into */
+	vm.ram = NULL;
+	vm.ram_size = 0;
+	port(&p, &v, PORT_FWCFG_DMA_LO, true, 4, 1, addr_be);
+	TEST_ASSERT(p.fwcfg.dma_requests == 2 && p.fwcfg.dma_errors == 1, "refused without RAM");
+	platform__destroy(&p);
+}
+
 int main(void)
 {
 	test_smi_port();
 	test_events_and_completion();
 	test_fwcfg_ports_and_unknown();
+	test_fwcfg_dma_ports();
 	return unit_done("test_platform");
 }

@@ -36,6 +36,11 @@ void platform__init(struct platform *p, unsigned int ncpus, const struct hvsmoke
 
 void platform__destroy(struct platform *p)
 {
+	/* how the firmware read its config: by DMA, or a VM exit per byte */
+	pr_debug("fw_cfg: %llu data-port reads, %llu DMA requests, %llu refused",
+		 (unsigned long long)p->fwcfg.data_reads,
+		 (unsigned long long)p->fwcfg.dma_requests,
+		 (unsigned long long)p->fwcfg.dma_errors);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->con_lock);
 	pthread_mutex_destroy(&p->lock);
@@ -135,6 +140,20 @@ static enum vcpu_action port_access(struct platform *p, struct vcpu *vcpu, uint1
 
 			for (i = 0; i < size; i++)
 				data[i] = fwcfg_read(&p->fwcfg);
+		}
+		return VCPU_CONTINUE;
+	case PORT_FWCFG_DMA_HI:
+	case PORT_FWCFG_DMA_LO:
+		if (size != 4) {
+			if (!out)
+				memset(data, 0, size);
+		} else if (out) {
+			struct fwcfg_ram ram = { vcpu->vm->ram, vcpu->vm->ram_size };
+
+			/* under the board's lock: one transfer at a time, as the offset needs */
+			fwcfg_dma_addr_write(&p->fwcfg, port == PORT_FWCFG_DMA_LO, data, &ram);
+		} else {
+			fwcfg_dma_addr_read(port == PORT_FWCFG_DMA_LO, data);
 		}
 		return VCPU_CONTINUE;
 	default:
