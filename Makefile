@@ -12,6 +12,7 @@ FW_INCS := $(wildcard guestfw/include/*.inc)
 FW_OBJS := $(patsubst %.asm,$(B)/%.o,$(FW_SRCS))
 FW_NOSIPI_OBJS := $(patsubst %.asm,$(B)/nosipi/%.o,$(FW_SRCS))
 FW_LATEAP_OBJS := $(patsubst %.asm,$(B)/lateap/%.o,$(FW_SRCS))
+FW_DMAERROR_OBJS := $(patsubst %.asm,$(B)/dmaerror/%.o,$(FW_SRCS))
 
 .PHONY: all fw deps run check clean testfw bench fuzz fuzz-deps check-deps
 all: fw
@@ -34,7 +35,7 @@ deps:
 		fi; \
 	fi
 
-fw: $(B)/guestfw.bin $(B)/guestfw-nosipi.bin $(B)/guestfw-lateap.bin
+fw: $(B)/guestfw.bin $(B)/guestfw-nosipi.bin $(B)/guestfw-lateap.bin $(B)/guestfw-dmaerror.bin
 
 $(B)/guestfw/%.o: guestfw/%.asm $(FW_INCS) | deps
 	@mkdir -p $(dir $@)
@@ -49,12 +50,18 @@ $(B)/lateap/guestfw/%.o: guestfw/%.asm $(FW_INCS) | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -w+all -DHVSMOKE_TEST_LATE_AP -I guestfw/include/ -o $@ $<
 
+# a test build: a fw_cfg DMA read that goes on with an item targets 4 GiB, and fails
+$(B)/dmaerror/guestfw/%.o: guestfw/%.asm $(FW_INCS) | deps
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -w+all -DHVSMOKE_TEST_DMA_ERROR -I guestfw/include/ -o $@ $<
+
 $(B)/%.elf: linker/guestfw.ld
 	$(LD_FW) -m elf_i386 -nostdlib -T linker/guestfw.ld -o $@ $(filter %.o,$^)
 
 $(B)/guestfw.elf: $(FW_OBJS)
 $(B)/guestfw-nosipi.elf: $(FW_NOSIPI_OBJS)
 $(B)/guestfw-lateap.elf: $(FW_LATEAP_OBJS)
+$(B)/guestfw-dmaerror.elf: $(FW_DMAERROR_OBJS)
 
 $(B)/%.bin: $(B)/%.elf
 	$(OBJCOPY_FW) -O binary --gap-fill 0xff $< $@

@@ -1,11 +1,15 @@
 ; SPDX-License-Identifier: GPL-2.0-only
-; Reads fw_cfg (signature, CPU count, opt/hvsmoke/config) into the effective config.
+; Reads fw_cfg (signature, CPU count, opt/hvsmoke/config) into the effective config:
+; by DMA where the device offers it (an exit per item), else a byte per exit.
 %include "hvsmoke.inc"
 
 %define FWCFG_DIR_ENTRY		64	; u32 size, u16 select, u16 reserved, name[56]
 %define FWCFG_DIR_NAME		8
 %define FWCFG_DIR_MAX		1024	; bounds the scan if the count is garbage
 %define DEFAULT_DEADLINE_HI	2	; 8 * 2^30 TSC ticks = 2 << 32
+; Bounds the wait for a DMA transfer. hvsmoke and QEMU finish it inside the
+; OUT that starts it; one that takes longer is treated as failed.
+%define FWCFG_DMA_POLLS		0x10000
 
 global config_load, fw_flags, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern
 extern fw_expected
@@ -20,11 +24,17 @@ S_CFG_NAME_LEN	equ $ - s_cfg_name	; includes the NUL: rejects longer names
 s_fw_ident	db "hvsmoke-fw:variant=no-sipi", 0
 %elifdef HVSMOKE_TEST_LATE_AP
 s_fw_ident	db "hvsmoke-fw:variant=late-ap", 0
+%elifdef HVSMOKE_TEST_DMA_ERROR
+s_fw_ident	db "hvsmoke-fw:variant=dma-error", 0
 %else
 s_fw_ident	db "hvsmoke-fw:variant=standard", 0
 %endif
 
-section .bss nobits alloc noexec write align=4
+section .bss nobits alloc noexec write align=16
+fw_dma		resb FWCFG_DMA_DESC_SIZE	; the FWCfgDmaAccess; first, so 16-aligned
+fw_dma_on	resd 1			; nonzero: fw_cfg offers DMA and it has not failed
+fw_sel_key	resd 1			; the selected item, and how many of its bytes were
+fw_sel_off	resd 1			;   read: a failed DMA is redone by bytes from there
 fw_flags	resd 1
 fw_nb_cpus	resd 1
 fw_deadline	resq 1			; TSC ticks the BSP waits for APs
@@ -35,31 +45,114 @@ fw_ipi_pattern	resd 1			; IPI_*
 section .text32 progbits alloc exec nowrite align=16
 bits 32
 
-; Select fw_cfg item ax. Preserves all.
+; Select fw_cfg item ax. Preserves all. With DMA the select goes with the
+; item's first read, so it costs no exit of its own.
 fwcfg_select:
+	mov	[fw_sel_key], ax
+	mov	dword [fw_sel_off], 0
+	cmp	dword [fw_dma_on], 0
+	jne	.ret
 	push	edx
 	mov	dx, PORT_FWCFG_SEL
 	out	dx, ax
 	pop	edx
+.ret:
 	ret
 
 ; Read ecx bytes of the selected item to edi (advanced). Preserves the rest.
-; One byte per in: each is a VM exit, so callers read only what they need.
+; By DMA if fw_cfg offers it: one VM exit for the lot. Otherwise one byte
+; per in, each a VM exit, so callers read only what they need.
 fwcfg_read:
+	jecxz	.ret
 	push	eax
 	push	ecx
 	push	edx
+	cmp	dword [fw_dma_on], 0
+	je	.bytes
+	call	fwcfg_dma_read
+	jnc	.done
+	; The device refused or never finished: bytes from now on, the item
+	; selected again and read up to where this read begins.
+	mov	dword [fw_dma_on], 0
+	mov	ax, [fw_sel_key]
+	mov	dx, PORT_FWCFG_SEL
+	out	dx, ax
 	mov	dx, PORT_FWCFG_DATA
-	jecxz	.end
+	mov	ecx, [fw_sel_off]
+	jecxz	.caught_up
+.catch_up:
+	in	al, dx
+	loop	.catch_up
+.caught_up:
+	mov	ecx, [esp + 4]		; the caller's count
+.bytes:
+	mov	dx, PORT_FWCFG_DATA
+	add	[fw_sel_off], ecx
 .next:
 	in	al, dx
 	stosb
 	dec	ecx
 	jnz	.next
-.end:
+.done:
 	pop	edx
 	pop	ecx
 	pop	eax
+.ret:
+	ret
+
+; Read ecx (> 0) bytes of the selected item to edi by DMA and advance edi.
+; CF set, edi unchanged, if the device set ERROR or had not finished after
+; FWCFG_DMA_POLLS polls. Clobbers eax, edx.
+fwcfg_dma_read:
+	xor	eax, eax
+	cmp	[fw_sel_off], eax
+	jne	.control
+	mov	ax, [fw_sel_key]
+	shl	eax, 16
+	or	eax, FWCFG_DMA_SELECT
+.control:
+	or	eax, FWCFG_DMA_READ
+	bswap	eax
+	mov	[fw_dma + FWCFG_DMA_CONTROL], eax
+	mov	eax, ecx
+	bswap	eax
+	mov	[fw_dma + FWCFG_DMA_LENGTH], eax
+	mov	dword [fw_dma + FWCFG_DMA_ADDRESS], 0
+%ifdef HVSMOKE_TEST_DMA_ERROR
+	; Test build: a read that goes on with an item already begun targets
+	; 4 GiB up, where neither hvsmoke nor QEMU (-m under 2 GiB) has RAM.
+	; The device sets ERROR; the firmware must finish by bytes.
+	cmp	dword [fw_sel_off], 0
+	je	.target_set
+	mov	byte [fw_dma + FWCFG_DMA_ADDRESS + 3], 1
+.target_set:
+%endif
+	mov	eax, edi
+	bswap	eax
+	mov	[fw_dma + FWCFG_DMA_ADDRESS + 4], eax
+	; The register's high half is 0 after every transfer, so for a 32-bit
+	; address the low half's write alone starts it.
+	mov	eax, fw_dma
+	bswap	eax
+	mov	dx, PORT_FWCFG_DMA_LO
+	out	dx, eax
+	mov	edx, FWCFG_DMA_POLLS
+.poll:
+	mov	eax, [fw_dma + FWCFG_DMA_CONTROL]
+	test	eax, eax
+	jz	.ok
+	test	eax, FWCFG_DMA_ERROR << 24	; bit 0 of the big-endian word
+	jnz	.fail
+	pause
+	dec	edx
+	jnz	.poll
+.fail:
+	stc
+	ret
+.ok:
+	add	[fw_sel_off], ecx
+	add	edi, ecx
+	clc
 	ret
 
 ; Read ecx (1..4) bytes as a little-endian number into eax. Preserves the rest.
@@ -91,6 +184,15 @@ config_load:
 	cmp	eax, 'QEMU'
 	jne	.derive
 
+	; Bit 1 of FW_CFG_ID's low byte: the DMA interface. From here on
+	; fwcfg_select and fwcfg_read use it.
+	mov	ax, FW_CFG_ID
+	call	fwcfg_select
+	mov	ecx, 1
+	call	fwcfg_read_le
+	and	eax, FW_CFG_ID_DMA
+	mov	[fw_dma_on], eax
+
 	mov	ax, FW_CFG_NB_CPUS
 	call	fwcfg_select
 	mov	ecx, 2
@@ -98,8 +200,8 @@ config_load:
 	mov	[fw_nb_cpus], eax
 
 	; hvsmoke's fw_cfg serves the config as its first file: try that key
-	; before the directory, whose entries cost one VM exit per byte (64
-	; each). Anywhere else key 0x20 is another file and the magic differs.
+	; before the directory, whose entries cost an exit each by DMA and 64
+	; by bytes. Anywhere else key 0x20 is another file and the magic differs.
 	mov	ax, FW_CFG_FILE_FIRST
 	call	fwcfg_select
 	mov	ecx, 4
@@ -129,7 +231,7 @@ config_load:
 	test	ebp, ebp
 	jz	.absent
 	dec	ebp
-	; No way to skip bytes on the I/O interface, so the whole entry is read.
+	; The whole entry: the I/O interface cannot skip, and by DMA it is one exit.
 	mov	edi, esp
 	mov	ecx, FWCFG_DIR_ENTRY
 	call	fwcfg_read

@@ -46,6 +46,29 @@ boots_pass() {
 	[ "$(json_get "$BATS_TEST_TMPDIR/r.json" failures_total)" -eq 0 ]
 }
 
+@test "the firmware reads fw_cfg by DMA: the data port only for the signature and FW_CFG_ID" {
+	run "$HV" --cpus 4 --iterations 3 -v
+	[ "$status" -eq 0 ]
+	grep 'fw_cfg:' <<< "$output"
+	# each boot: 4 signature bytes and FW_CFG_ID's low byte through the port,
+	# then three transfers (the CPU count, the config's magic, the rest of it;
+	# the config is the first file, so no directory), none refused
+	[ "$(grep -c '^hvsmoke: debug: fw_cfg: 5 data-port reads, 3 DMA requests, 0 refused$' \
+		<<< "$output")" -eq 3 ]
+}
+
+@test "a DMA transfer the device refuses: the firmware finishes by the data port, and passes" {
+	# the dma-error test build aims every read that goes on with an item
+	# at 4 GiB: here the config's last 36 bytes, after its magic by DMA
+	run "$HV" --cpus 4 --iterations 3 -v --firmware "$BUILD/guestfw-dmaerror.bin"
+	[ "$status" -eq 0 ]
+	grep 'fw_cfg:' <<< "$output"
+	# 5 as above, then the config selected again, its 4 bytes read again
+	# to catch up, and the 36 by the port; no DMA after the refusal
+	[ "$(grep -c '^hvsmoke: debug: fw_cfg: 45 data-port reads, 3 DMA requests, 1 refused$' \
+		<<< "$output")" -eq 3 ]
+}
+
 @test "a firmware that never sends SIPI gives ap-missing with evidence, within the deadline" {
 	start=$(date +%s%N)
 	run "$HV" --cpus 4 --iterations 1 --boot-timeout 1000 --firmware "$FW_NOSIPI"
