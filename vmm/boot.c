@@ -373,6 +373,9 @@ static void live_destroy_job(void *arg)
  */
 static void live_retire(struct boot_live *live, unsigned int iteration)
 {
+	/* what needs the mmap lock is done here, between boots (accel_ops.vcpu_unmap) */
+	if (vcpu_group__unmap(&live->group))
+		vm__unmap_memory(&live->vm);
 	if (reaper__submit(live_destroy_job, live))
 		return;
 	pr_err("boot %u: VM teardown is stuck in the kernel (%u VMs waiting); leaving this one",

@@ -478,6 +478,17 @@ void vcpu_group__join(struct vcpu_group *g)
 	}
 }
 
+bool vcpu_group__unmap(struct vcpu_group *g)
+{
+	unsigned int i;
+
+	if (!g->count || !g->vcpus[0].vm->ops->vcpu_unmap)
+		return false;
+	for (i = 0; i < g->count; i++)
+		g->vcpus[i].vm->ops->vcpu_unmap(&g->vcpus[i]);
+	return true;
+}
+
 unsigned int vcpu_group__destroy(struct vcpu_group *g)
 {
 	unsigned int i, stuck = 0;

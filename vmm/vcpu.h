@@ -116,6 +116,11 @@ void vcpu_group__join(struct vcpu_group *g);
  * caller must keep the VM's memory mapped and stop running boots.
  */
 unsigned int vcpu_group__destroy(struct vcpu_group *g);
+/*
+ * Every thread joined: drop the vCPUs' mappings where the backend can
+ * (accel_ops.vcpu_unmap). True if it could, so guest memory may go too.
+ */
+bool vcpu_group__unmap(struct vcpu_group *g);
 
 void vcpu__kick(struct vcpu *vcpu);
 /* Bring the thread out of the guest (or a pause) to look at its flags. */

@@ -88,15 +88,20 @@ int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, si
 	return 0;
 }
 
-void vm__destroy(struct vm *vm)
+void vm__unmap_memory(struct vm *vm)
 {
-	if (vm->fd >= 0 && vm->ops)
-		vm->ops->vm_destroy(vm);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->rom)
 		munmap(vm->rom, VM_ROM_MAX);
 	vm->ram = NULL;
 	vm->rom = NULL;
+}
+
+void vm__destroy(struct vm *vm)
+{
+	if (vm->fd >= 0 && vm->ops)
+		vm->ops->vm_destroy(vm);
+	vm__unmap_memory(vm);
 	vm->fd = -1;
 }

@@ -32,6 +32,8 @@ struct vm {
 int vm__create(struct vm *vm, const struct accel_ops *ops, const uint8_t *fw, size_t fw_size,
 	       bool smm, char *err, size_t errlen);
 void vm__destroy(struct vm *vm);
+/* Guest memory unmapped, the VM kept (see accel_ops.vcpu_unmap). */
+void vm__unmap_memory(struct vm *vm);
 /* A warm reset's memory: RAM zeroed, the ROM and its low copy as at creation. */
 void vm__reset_memory(struct vm *vm);
 

@@ -284,13 +284,18 @@ static int kvm_vcpu_create(struct vcpu *vcpu)
 	return r;
 }
 
-static void kvm_vcpu_destroy(struct vcpu *vcpu)
+static void kvm_vcpu_unmap(struct vcpu *vcpu)
 {
 	if (vcpu->priv)
 		munmap(vcpu->priv, (size_t)kvm.run_size);
+	vcpu->priv = NULL;
+}
+
+static void kvm_vcpu_destroy(struct vcpu *vcpu)
+{
+	kvm_vcpu_unmap(vcpu);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
-	vcpu->priv = NULL;
 	vcpu->fd = -1;
 }
 
@@ -557,6 +562,7 @@ const struct accel_ops kvm_accel_ops = {
 	.vm_irqchip = kvm_vm_irqchip,
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,
+	.vcpu_unmap = kvm_vcpu_unmap,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_arm_kick = kvm_vcpu_arm_kick,
