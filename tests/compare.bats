@@ -20,6 +20,17 @@ real_run() {
 	[ "$RUN_RC" -le 1 ] || [ "$RUN_RC" -eq 4 ]
 }
 
+# Two real runs: the first with the extra flags in BASE_ARGS, the second
+# with those in NEW_ARGS; compared into cmp.json and cmp.xml, TAP in $output.
+compare_real_runs() {
+	real_run "$BATS_TEST_TMPDIR/base.json" $BASE_ARGS
+	real_run "$BATS_TEST_TMPDIR/new.json" $NEW_ARGS
+	run "$HV" compare "$BATS_TEST_TMPDIR/base.json" "$BATS_TEST_TMPDIR/new.json" \
+		--json "$BATS_TEST_TMPDIR/cmp.json" --junit "$BATS_TEST_TMPDIR/cmp.xml"
+	echo "$output"
+	tap_consistent
+}
+
 # The TAP plan and the test points agree.
 tap_consistent() {
 	local plan points
@@ -36,13 +47,8 @@ d=json.load(open(sys.argv[1])); exec(sys.argv[3]); json.dump(d, open(sys.argv[2]
 
 @test "two real runs with the same flags and different seeds compare clean" {
 	require_kvm
-	real_run "$BATS_TEST_TMPDIR/base.json" --seed 1
-	real_run "$BATS_TEST_TMPDIR/new.json" --seed 2
-	run "$HV" compare "$BATS_TEST_TMPDIR/base.json" "$BATS_TEST_TMPDIR/new.json" \
-		--json "$BATS_TEST_TMPDIR/cmp.json" --junit "$BATS_TEST_TMPDIR/cmp.xml"
-	echo "$output"
+	BASE_ARGS="--seed 1" NEW_ARGS="--seed 2" compare_real_runs
 	[ "$status" -eq 0 ]
-	tap_consistent
 	[[ "$output" == *"# compare: no regression in "* ]]
 	# judged, or, where other processes took a different share of this shared
 	# host in the two runs, a skip that says so: never a regression
@@ -61,13 +67,8 @@ assert t.get("failures") == "0" and int(t.get("tests")) == len(t.findall("testca
 
 @test "--sync-policy legacy-smm against a fixed baseline is flagged: ap-missing is new" {
 	require_kvm
-	real_run "$BATS_TEST_TMPDIR/fixed.json"
-	real_run "$BATS_TEST_TMPDIR/legacy.json" --sync-policy legacy-smm
-	run "$HV" compare "$BATS_TEST_TMPDIR/fixed.json" "$BATS_TEST_TMPDIR/legacy.json" \
-		--json "$BATS_TEST_TMPDIR/cmp.json" --junit "$BATS_TEST_TMPDIR/cmp.xml"
-	echo "$output"
+	BASE_ARGS="" NEW_ARGS="--sync-policy legacy-smm" compare_real_runs
 	[ "$status" -eq 1 ]
-	tap_consistent
 	[[ "$output" == *"not ok 2 - failure class ap-missing is new: BASE 0 of 120 boots, NEW "* ]]
 	[[ "$output" == *"# note: sync_policy \"fixed\" -> \"legacy-smm\""* ]]
 	[[ "$output" == *"ok 12 - control/legacy-smm # SKIP positive control legacy-smm runs only in NEW"* ]]
