@@ -74,6 +74,11 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CSTD) $(WARN) $(CFLAGS) -pthread -MMD -MP
 # jansson (QMP) is linked statically so build/hvsmoke stays one copyable file
 LDLIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -pthread -lm
+# build/hvsmoke itself is linked fully static: no loader and no libraries to
+# resolve at every spawn (0.30 ms instead of 0.52 ms to run --version here,
+# which counts in spawn-to-APs-online), and it runs on any runner as it is.
+# The sanitizer builds and the tests stay dynamic, as the sanitizers need.
+STATIC_LDLIBS := -static -ljansson -pthread -lm
 
 VMM_SRCS := $(sort $(wildcard vmm/*.c vmm/kvm/*.c vmm/mshv/*.c vmm/script/*.c vmm/devices/*.c vmm/qemu/*.c))
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
@@ -96,7 +101,7 @@ $(B)/fw_blob.o: vmm/fw_blob.S $(B)/guestfw.bin
 	$(CC) -c -DHVSMOKE_FW_PATH='"$(B)/guestfw.bin"' -o $@ $<
 
 $(B)/hvsmoke: $(call objs,plain,$(VMM_SRCS)) $(B)/fw_blob.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(STATIC_LDLIBS)
 
 $(B)/hvsmoke-tsan: $(call objs,tsan,$(VMM_SRCS)) $(B)/fw_blob.o
 	$(CC) $(CFLAGS) -fsanitize=thread -o $@ $^ $(LDLIBS)
