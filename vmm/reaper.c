@@ -2,9 +2,9 @@
 /* The reaper thread: a bounded queue of teardowns, run in the order given. */
 #include "reaper.h"
 #include "util.h"
+#include "vcpu.h"
 
 #include <pthread.h>
-#include <time.h>
 
 struct reaper_job {
 	void (*destroy)(void *arg);
@@ -45,31 +45,19 @@ static void *reaper_main(void *unused)
 
 static void reaper_start_once(void)
 {
-	pthread_condattr_t attr;
 	pthread_attr_t tattr;
 	pthread_t thread;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&reaper.cond, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&reaper.cond);	/* the waits below have CLOCK_MONOTONIC deadlines */
 	pthread_attr_init(&tattr);
 	pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
 	reaper.started = !pthread_create(&thread, &tattr, reaper_main, NULL);
 	pthread_attr_destroy(&tattr);
 }
 
-static struct timespec abs_monotonic(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
-
-	return ts;
-}
-
 bool reaper__submit(void (*destroy)(void *arg), void *arg)
 {
-	struct timespec until = abs_monotonic(now_ns() + REAPER_WAIT_MS * 1000000ull);
+	uint64_t until = now_ns() + REAPER_WAIT_MS * 1000000ull;
 	bool queued = false;
 
 	pthread_once(&reaper.once, reaper_start_once);
@@ -77,7 +65,7 @@ bool reaper__submit(void (*destroy)(void *arg), void *arg)
 		return false;
 	pthread_mutex_lock(&reaper.lock);
 	while (reaper.count == REAPER_MAX_PENDING)
-		if (pthread_cond_timedwait(&reaper.cond, &reaper.lock, &until))
+		if (timed_wait_until(&reaper.cond, &reaper.lock, until))
 			break;
 	if (reaper.count < REAPER_MAX_PENDING) {
 		reaper.jobs[(reaper.head + reaper.count) % REAPER_MAX_PENDING] =
@@ -92,7 +80,6 @@ bool reaper__submit(void (*destroy)(void *arg), void *arg)
 
 bool reaper__drain(uint64_t deadline_ns)
 {
-	struct timespec until = abs_monotonic(deadline_ns);
 	bool empty;
 
 	pthread_once(&reaper.once, reaper_start_once);
@@ -100,7 +87,7 @@ bool reaper__drain(uint64_t deadline_ns)
 		return true;
 	pthread_mutex_lock(&reaper.lock);
 	while (reaper.count)
-		if (pthread_cond_timedwait(&reaper.cond, &reaper.lock, &until))
+		if (timed_wait_until(&reaper.cond, &reaper.lock, deadline_ns))
 			break;
 	empty = !reaper.count;
 	pthread_mutex_unlock(&reaper.lock);
