@@ -1188,22 +1188,6 @@ static int compare_json_write(const char *path, const struct cmp_result *r,
 	return out_file_commit(&of, why, len);
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '>')
-			fputs("&gt;", f);
-		else if (*s == '&')
-			fputs("&amp;", f);
-		else if (*s == '"')
-			fputs("&quot;", f);
-		else if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
-	}
-}
-
 static int compare_junit_write(const char *path, const struct cmp_result *r, char *why,
 			       size_t len)
 {
@@ -1222,13 +1206,13 @@ static int compare_junit_write(const char *path, const struct cmp_result *r, cha
 		const struct cmp_check *c = &r->checks[i];
 
 		fprintf(of.f, "  <testcase classname=\"hvsmoke.compare.%s\" name=\"", kind_names[c->kind]);
-		xml_text(of.f, c->id);
+		xml_str(of.f, c->id);
 		if (c->result == CO_OK) {
 			fputs("\"/>\n", of.f);
 			continue;
 		}
 		fprintf(of.f, "\"><%s message=\"", c->result == CO_SKIP ? "skipped" : "failure");
-		xml_text(of.f, c->detail);
+		xml_str(of.f, c->detail);
 		fputs(c->result == CO_SKIP ? "\"/></testcase>\n" : "\" type=\"regression\"/></testcase>\n",
 		      of.f);
 	}

@@ -814,7 +814,7 @@ int json_write(const char *path, const struct run_summary *s, const struct host_
 }
 
 
-static void xml_str(FILE *f, const char *s)
+void xml_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {

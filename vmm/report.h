@@ -159,5 +159,7 @@ void tap_dump(FILE *f, const struct boot_result *r);
 int json_write(const char *path, const struct run_summary *s, const struct host_info *h,
 	       char *why, size_t len);
 int junit_write(const char *path, const struct run_summary *s, char *why, size_t len);
+/* s as XML text or attribute: markup escaped, control characters but \n and \t dropped. */
+void xml_str(FILE *f, const char *s);
 
 #endif
