@@ -631,21 +631,6 @@ static void check_controls(struct cmp_result *r, const struct run_view *b,
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank, as the run's own percentiles (samples_percentile). */
-static size_t rank_of(size_t n, double q)
-{
-	size_t k = (size_t)(q * (double)n + 0.999999);
-
-	return k ? k : 1;
-}
-
 /*
  * One run's samples, in the order they were taken, ready for resampling:
  * sorted values, and each sample's place among them.
@@ -714,7 +699,7 @@ static uint32_t resample_quantile(struct ordered *o, uint64_t *rng, double q)
 			o->count[o->rank[i]]++;
 		m += stop - start;
 	}
-	k = rank_of(m, q);
+	k = samples_rank(m, q);	/* nearest rank, as the run's own percentiles */
 	for (i = 0; i < o->n; i++) {
 		seen += o->count[i];
 		if (seen >= k)
@@ -736,43 +721,42 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void compare_quantile_ratio(const uint32_t *base, size_t nb, const uint32_t *new_s, size_t nn,
-			    double q, double *ratio, double *lower)
+static uint32_t ordered_quantile(const struct ordered *o, double q)
+{
+	return o->sorted[samples_rank(o->n, q) - 1];
+}
+
+/* The ratio and its bound from two runs sorted once (compare_quantile_ratio). */
+static void quantile_ratio(struct ordered *ob, struct ordered *on, double q, double *ratio,
+			   double *lower)
 {
 	double *ratios = xzalloc(CMP_BOOTSTRAP_ROUNDS * sizeof(*ratios));
 	uint64_t rng = 0x6876736d6f6b6521ull;	/* fixed: the same files, the same answer */
-	struct ordered ob, on;
 	size_t i;
 
-	ordered_init(&ob, base, nb);
-	ordered_init(&on, new_s, nn);
-	*ratio = ratio_of(on.sorted[rank_of(nn, q) - 1], ob.sorted[rank_of(nb, q) - 1]);
+	*ratio = ratio_of(ordered_quantile(on, q), ordered_quantile(ob, q));
 	for (i = 0; i < CMP_BOOTSTRAP_ROUNDS; i++) {
-		uint32_t qb = resample_quantile(&ob, &rng, q);
-		uint32_t qn = resample_quantile(&on, &rng, q);
+		uint32_t qb = resample_quantile(ob, &rng, q);
+		uint32_t qn = resample_quantile(on, &rng, q);
 
 		ratios[i] = ratio_of(qn, qb);
 	}
 	qsort(ratios, CMP_BOOTSTRAP_ROUNDS, sizeof(*ratios), cmp_double);
 	/* nearest rank: the 1st percentile of 1000 ratios is the 10th smallest */
 	*lower = ratios[CMP_BOOTSTRAP_ROUNDS * (100 - CMP_CONFIDENCE_PCT) / 100 - 1];
-	ordered_free(&ob);
-	ordered_free(&on);
 	free(ratios);
 }
 
-static uint32_t quantile_of(const uint32_t *v, size_t n, double q)
+void compare_quantile_ratio(const uint32_t *base, size_t nb, const uint32_t *new_s, size_t nn,
+			    double q, double *ratio, double *lower)
 {
-	uint32_t *s, x;
+	struct ordered ob, on;
 
-	if (!n)
-		return 0;
-	s = xzalloc(n * sizeof(*s));
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_u32);
-	x = s[rank_of(n, q) - 1];
-	free(s);
-	return x;
+	ordered_init(&ob, base, nb);
+	ordered_init(&on, new_s, nn);
+	quantile_ratio(&ob, &on, q, ratio, lower);
+	ordered_free(&ob);
+	ordered_free(&on);
 }
 
 /* Why latency cannot be judged between these two runs at all; NULL if it can. */
@@ -808,6 +792,7 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 		const uint32_t *bv = b->lat[k].v, *nv = n->lat[k].v;
 		size_t nb = b->lat[k].n, nn = n->lat[k].n;
 		struct cmp_latency *l;
+		struct ordered ob, on;
 		char id[48], p99[160];
 		bool slower;
 
@@ -828,10 +813,13 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 		snprintf(l->name, sizeof(l->name), "%s", lat_names[k]);
 		l->n_base = nb;
 		l->n_new = nn;
-		l->base_p50 = quantile_of(bv, nb, 0.50);
-		l->new_p50 = quantile_of(nv, nn, 0.50);
-		l->base_p99 = quantile_of(bv, nb, 0.99);
-		l->new_p99 = quantile_of(nv, nn, 0.99);
+		/* each run sorted once: its quantiles and every resample come from it */
+		ordered_init(&ob, bv, nb);
+		ordered_init(&on, nv, nn);
+		l->base_p50 = ordered_quantile(&ob, 0.50);
+		l->new_p50 = ordered_quantile(&on, 0.50);
+		l->base_p99 = ordered_quantile(&ob, 0.99);
+		l->new_p99 = ordered_quantile(&on, 0.99);
 		l->ratio_p50 = ratio_of(l->new_p50, l->base_p50);
 		/*
 		 * A monitor command is not an independent sample: dozens share
@@ -843,14 +831,16 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 				  "%s shown, not judged (commands within a boot are not independent samples): p50 %u -> %u us (x%.2f), p99 %u -> %u us, n %zu/%zu%s",
 				  lat_titles[k], l->base_p50, l->new_p50, l->ratio_p50, l->base_p99,
 				  l->new_p99, nb, nn, load);
+			ordered_free(&ob);
+			ordered_free(&on);
 			continue;
 		}
-		compare_quantile_ratio(bv, nb, nv, nn, 0.50, &l->ratio_p50, &l->lower_p50);
+		quantile_ratio(&ob, &on, 0.50, &l->ratio_p50, &l->lower_p50);
 		l->judged_p50 = true;
 		slower = l->lower_p50 > max_slowdown &&
 			 l->new_p50 >= l->base_p50 + CMP_MIN_SLOWDOWN_US;
 		if (nb >= CMP_MIN_SAMPLES_P99 && nn >= CMP_MIN_SAMPLES_P99) {
-			compare_quantile_ratio(bv, nb, nv, nn, 0.99, &l->ratio_p99, &l->lower_p99);
+			quantile_ratio(&ob, &on, 0.99, &l->ratio_p99, &l->lower_p99);
 			l->judged_p99 = true;
 			slower |= l->lower_p99 > max_slowdown &&
 				  l->new_p99 >= l->base_p99 + CMP_MIN_SLOWDOWN_US;
@@ -860,6 +850,8 @@ static void check_latency(struct cmp_result *r, const struct run_view *b,
 			snprintf(p99, sizeof(p99), "p99 %u -> %u us (not judged: fewer than %d samples)",
 				 l->base_p99, l->new_p99, CMP_MIN_SAMPLES_P99);
 		}
+		ordered_free(&ob);
+		ordered_free(&on);
 		check_add(r, CK_LATENCY, slower ? CO_REGRESSION : CO_OK, id,
 			  "%s%s: p50 %u -> %u us (x%.2f, %d%% lower bound x%.2f), %s; limit x%.2f and %d us, n %zu/%zu%s",
 			  lat_titles[k], slower ? " slower beyond noise" : "", l->base_p50,

@@ -454,10 +454,16 @@ void samples_add(struct samples *s, uint64_t us)
 	s->v[s->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+size_t samples_rank(size_t n, double q)
+{
+	size_t k = (size_t)(q * (double)n + 0.999999);
+
+	return !k ? 1 : k > n ? n : k;
+}
+
 uint32_t samples_percentile(const struct samples *s, double p)
 {
 	uint32_t *sorted;
-	size_t idx;
 	uint32_t v;
 
 	if (!s->n)
@@ -465,11 +471,7 @@ uint32_t samples_percentile(const struct samples *s, double p)
 	sorted = xzalloc(s->n * sizeof(*sorted));
 	memcpy(sorted, s->v, s->n * sizeof(*sorted));
 	qsort(sorted, s->n, sizeof(*sorted), cmp_u32);
-	idx = (size_t)((p / 100.0) * (double)s->n + 0.999999);
-	idx = idx ? idx - 1 : 0;
-	if (idx >= s->n)
-		idx = s->n - 1;
-	v = sorted[idx];
+	v = sorted[samples_rank(s->n, p / 100.0) - 1];
 	free(sorted);
 	return v;
 }
