@@ -14,7 +14,6 @@
 #include "util.h"
 #include "verdict.h"
 
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -241,21 +240,17 @@ static void passing_boots_only(struct run_view *v, json_t *iters, const char *cl
 static json_t *load_json(struct run_view *v)
 {
 	json_error_t err;
-	struct stat st;
+	const char *why;
+	long long size;
 	json_t *j;
-	int fd = open(v->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = in_file_open(v->path, &size, &why);
 
 	if (fd < 0) {
-		bad(v, "%s", strerror(errno));
+		bad(v, "%s", why);
 		return NULL;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		bad(v, "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > CMP_MAX_FILE) {
-		bad(v, "%lld bytes is too large for a run's JSON", (long long)st.st_size);
+	if (size > CMP_MAX_FILE) {
+		bad(v, "%lld bytes is too large for a run's JSON", size);
 		close(fd);
 		return NULL;
 	}

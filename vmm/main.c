@@ -16,12 +16,10 @@
 #include "devices/platform.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define QUIT_EXIT_GRACE_MS	3000	/* after --quit-deadline: reports, teardown */
@@ -32,27 +30,25 @@ extern const uint8_t hvsmoke_fw_end[];
 /* Load --firmware; exits 2 with one line on any problem. */
 static uint8_t *firmware_load(const char *path, size_t *size)
 {
-	struct stat st;
+	const char *why;
+	long long bytes;
 	uint8_t *buf;
 	ssize_t got;
-	/* O_NONBLOCK: a FIFO must not hang the open; it is refused just below */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = in_file_open(path, &bytes, &why);
 
 	if (fd < 0)
-		die(HV_EXIT_USAGE, "--firmware %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		die(HV_EXIT_USAGE, "--firmware %s: not a regular file", path);
-	if (st.st_size == 0)
+		die(HV_EXIT_USAGE, "--firmware %s: %s", path, why);
+	if (bytes == 0)
 		die(HV_EXIT_USAGE, "--firmware %s: file is empty", path);
-	if (st.st_size > VM_ROM_MAX)
+	if (bytes > VM_ROM_MAX)
 		die(HV_EXIT_USAGE, "--firmware %s: %lld bytes is too large (at most %u)", path,
-		    (long long)st.st_size, VM_ROM_MAX);
-	buf = xzalloc((size_t)st.st_size);
-	got = read(fd, buf, (size_t)st.st_size);
+		    bytes, VM_ROM_MAX);
+	buf = xzalloc((size_t)bytes);
+	got = read(fd, buf, (size_t)bytes);
 	close(fd);
-	if (got != st.st_size)
+	if (got != bytes)
 		die(HV_EXIT_USAGE, "--firmware %s: short read", path);
-	*size = (size_t)st.st_size;
+	*size = (size_t)bytes;
 	return buf;
 }
 

@@ -267,3 +267,24 @@ void out_file_discard(struct out_file *of)
 	free(of->path);
 	memset(of, 0, sizeof(*of));
 }
+
+int in_file_open(const char *path, long long *size, const char **why)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st))
+		*why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else {
+		*size = (long long)st.st_size;
+		return fd;
+	}
+	close(fd);
+	return -1;
+}

@@ -69,6 +69,14 @@ static inline int str_to_u64(const char *s, uint64_t *out)
 }
 
 /*
+ * An input (--firmware, a script, compare's runs) opened for reading: only a
+ * regular file, opened with O_NONBLOCK so that a FIFO cannot hang the open
+ * before it is refused. The fd and *size, or -1 with the reason in *why
+ * (static text or strerror's) and nothing left open.
+ */
+int in_file_open(const char *path, long long *size, const char **why);
+
+/*
  * Output files (--json, --junit, mkconfig --out) are written whole or not at
  * all: into a temporary file beside the target, renamed over it once every
  * byte is out. A reader never sees half a report, a failed write leaves the

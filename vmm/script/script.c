@@ -16,14 +16,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define SCRIPT_MAX_VCPUS	HVSMOKE_MAX_CPUS
@@ -383,32 +381,24 @@ int script_load_buf(const char *name, const char *buf, size_t len, char *err, si
 int script_load_file(const char *path, char *err, size_t errlen)
 {
 	const char *why = NULL;
-	struct stat st;
+	long long size = 0;
 	size_t got = 0;
 	ssize_t r = 1;
 	char *buf;
-	int fd;
+	int fd = in_file_open(path, &size, &why);
 
-	/* O_NONBLOCK: a FIFO must not hang the open; it is refused just below */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "--accel script:%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st))
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (st.st_size > SCRIPT_MAX_BYTES)
+	if (fd >= 0 && size > SCRIPT_MAX_BYTES) {
 		why = "larger than 1 MiB";
-	if (why) {
-		snprintf(err, errlen, "--accel script:%s: %s", path, why);
 		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "--accel script:%s: %s", path, why);
 		return -1;
 	}
-	buf = xzalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size && r > 0) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
+	buf = xzalloc((size_t)size + 1);
+	while (got < (size_t)size && r > 0) {
+		r = read(fd, buf + got, (size_t)size - got);
 		if (r > 0)
 			got += (size_t)r;
 		else if (r < 0 && errno == EINTR)
