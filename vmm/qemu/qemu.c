@@ -623,6 +623,29 @@ static void read_small(const char *path, char *out, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 }
 
+/*
+ * A /proc stat file's state and CPU ticks (utime + stime), each left as
+ * '?' and 0 where it does not parse; how many of the three fields did.
+ */
+static int proc_stat_read(const char *path, char *state, unsigned long long *ticks)
+{
+	unsigned long long utime = 0, stime = 0;
+	char stat[512], *rp;
+	int got = 0;
+
+	*state = '?';
+	read_small(path, stat, sizeof(stat));
+	/* the name in parentheses may hold spaces: fields count from its close */
+	rp = strrchr(stat, ')');
+	if (rp)
+		got = sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state,
+			     &utime, &stime);
+	if (got < 1)
+		*state = '?';
+	*ticks = utime + stime;
+	return got < 0 ? 0 : got;
+}
+
 /* One line per QEMU thread: name, state, wchan, current syscall, CPU ticks; vCPUs marked. */
 static void sample_threads(struct qemu_target *t, struct qemu_proc *q, struct notes *n,
 			   const char *when, bool *alive_cpu)
@@ -639,9 +662,8 @@ static void sample_threads(struct qemu_target *t, struct qemu_proc *q, struct no
 		return;
 	}
 	while ((de = readdir(d))) {
-		char comm[64], stat[512], wchan[64], sc[64], *rp;
-		char state = '?';
-		unsigned long long utime = 0, stime = 0;
+		char comm[64], wchan[64], sc[64], state;
+		unsigned long long ticks;
 		pid_t tid = (pid_t)atoi(de->d_name);
 		unsigned int i;
 		int cpu = -1;
@@ -651,11 +673,7 @@ static void sample_threads(struct qemu_target *t, struct qemu_proc *q, struct no
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", q->pid, tid);
 		read_small(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", q->pid, tid);
-		read_small(path, stat, sizeof(stat));
-		rp = strrchr(stat, ')');
-		if (rp && sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-				 &state, &utime, &stime) < 1)
-			state = '?';
+		proc_stat_read(path, &state, &ticks);
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", q->pid, tid);
 		read_small(path, wchan, sizeof(wchan));
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", q->pid, tid);
@@ -670,7 +688,7 @@ static void sample_threads(struct qemu_target *t, struct qemu_proc *q, struct no
 		}
 		note_add(n, "  tid %d \"%s\"%s state=%c wchan=%s syscall=%s cpu_ticks=%llu\n", tid,
 			 comm, cpu >= 0 ? " (vCPU)" : "", state, wchan[0] ? wchan : "-",
-			 sc[0] ? sc : "-", utime + stime);
+			 sc[0] ? sc : "-", ticks);
 	}
 	closedir(d);
 }
@@ -1255,29 +1273,16 @@ static bool refuses_accel(const char *line)
 static double qemu_live_cpu_s(struct boot_target *bt)
 {
 	struct qemu_target *t = (struct qemu_target *)bt;
-	unsigned long long ut = 0, st = 0;
-	char path[32], buf[1024], *p;
 	long hz = sysconf(_SC_CLK_TCK);
-	ssize_t n;
-	int fd;
+	unsigned long long ticks;
+	char path[32], state;
 
 	if (!t->proc || t->proc->exited || hz <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)t->proc->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_stat_read(path, &state, &ticks) != 3)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the name in parentheses may hold spaces: fields count from its close */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)hz;
+	return (double)ticks / (double)hz;
 }
 
 int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *err, size_t len)
