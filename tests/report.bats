@@ -34,6 +34,11 @@ render() {
 	[ "$status" -eq 0 ]
 }
 
+# The text a reader sees on a page render() rendered.
+page_text() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["text"])' "$1"
+}
+
 # The check for a clean page: no console message at error level, no uncaught
 # exception, no browser log error (a blocked or failed load), no request for
 # anything but the page itself, no script. Prints what it found; status 1 if any.
@@ -212,7 +217,7 @@ EOF
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# The text a reader sees
-	run python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["text"])' "$BATS_TEST_TMPDIR/page.render"
+	run page_text "$BATS_TEST_TMPDIR/page.render"
 	[[ "$output" == *"hvsmoke nightly"* ]]
 	[[ "$output" == *"no regression"* ]]
 	[[ "$output" == *"control-no-sipi"* ]]
@@ -251,7 +256,7 @@ EOF
 	run page_is_clean "$BATS_TEST_TMPDIR/reg.render"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	run python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["text"])' "$BATS_TEST_TMPDIR/reg.render"
+	run page_text "$BATS_TEST_TMPDIR/reg.render"
 	[[ "$output" == *"REGRESSION"* ]]
 	[[ "$output" == *"class/ap-missing"* ]]
 	[[ "$output" == *"FAIL"* ]]
