@@ -27,15 +27,21 @@
 
 /*
  * An event is one dword written with `out dx, eax` to PORT_EVENT:
- *   bits  7:0  type (enum ev_type)
- *   bits 15:8  APIC ID of the reporting (or reported) CPU
+ *   bits  4:0  type (enum ev_type)
+ *   bits 15:5  APIC ID of the reporting (or reported) CPU: 11 bits, so
+ *              x2APIC IDs up to 2047 fit (the firmware uses up to 1023)
  *   bits 31:16 argument, meaning depends on the type
+ * The argument keeps its 16 bits (SMBASEs >> 4, revision IDs); the type
+ * gave up the bits the APIC ID needed (protocol version 3).
  */
-#define EV_TYPE(v)	((uint8_t)((v) & 0xff))
-#define EV_APIC(v)	((uint8_t)(((v) >> 8) & 0xff))
+#define EV_TYPE_BITS	5
+#define EV_APIC_BITS	11
+#define EV_APIC_LIMIT	(1u << EV_APIC_BITS)
+#define EV_TYPE(v)	((uint8_t)((v) & ((1u << EV_TYPE_BITS) - 1)))
+#define EV_APIC(v)	((uint16_t)(((v) >> EV_TYPE_BITS) & (EV_APIC_LIMIT - 1)))
 #define EV_ARG(v)	((uint16_t)((v) >> 16))
 #define EV_MAKE(type, apic, arg) \
-	((uint32_t)(type) | ((uint32_t)(apic) << 8) | ((uint32_t)(arg) << 16))
+	((uint32_t)(type) | ((uint32_t)(apic) << EV_TYPE_BITS) | ((uint32_t)(arg) << 16))
 
 enum ev_type {
 	EV_BOOT		= 0x01,	/* BSP entered protected mode; arg = expected CPUs */
@@ -69,7 +75,10 @@ enum fw_error {
 	FWERR_TOO_MANY	= 3,	/* more CPUs than the firmware supports */
 	FWERR_SMM_REVISION = 4,	/* a save-state revision ID the handler does not know */
 	FWERR_SMM_TIMEOUT = 5,	/* an SMI was not taken (or did not return) in time */
-	FWERR_MAX	= FWERR_SMM_TIMEOUT,
+	FWERR_NO_X2APIC	= 6,	/* x2APIC mode needed (CFG_F_X2APIC or > 255 CPUs), CPUID.1:ECX[21] clear */
+	FWERR_APIC_ID	= 7,	/* an AP's APIC ID is beyond the bitmap; the event's APIC ID
+				 * field is all ones */
+	FWERR_MAX	= FWERR_APIC_ID,
 };
 
 /* Written to PORT_COMPLETION; QEMU's isa-debug-exit exits with (code << 1) | 1. */
@@ -137,7 +146,8 @@ enum smm_route {
 
 #define HVSMOKE_CFG_NAME	"opt/hvsmoke/config"
 #define HVSMOKE_CFG_MAGIC	0x31535648u	/* "HVS1" little-endian */
-#define HVSMOKE_CFG_VERSION	2
+/* 3: the 11-bit APIC ID in events, 7-byte stream records, CFG_F_X2APIC */
+#define HVSMOKE_CFG_VERSION	3
 
 #define CFG_F_CONSOLE		(1u << 0)	/* print text lines on PORT_DEBUGCON */
 #define CFG_F_SMM		(1u << 1)	/* run the SMM stage */
@@ -149,15 +159,26 @@ enum smm_route {
  * (PORT_ACK_UART), so the VMM can read every CPU's state first.
  */
 #define CFG_F_EVACK		(1u << 3)
+/*
+ * Every CPU switches its LAPIC to x2APIC mode (IA32_APIC_BASE EN|EXTD) and
+ * uses the x2APIC MSRs: its ID from MSR 0x802, IPIs through the ICR at MSR
+ * 0x830. The firmware does this with more than HVSMOKE_MAX_XAPIC_CPUS CPUs
+ * whether or not the flag is set. Not with CFG_F_SMM: the SMM stage is
+ * xAPIC-only (HVSMOKE_SMM_MAX_CPUS).
+ */
+#define CFG_F_X2APIC		(1u << 4)
+#define CFG_F_KNOWN		(CFG_F_CONSOLE | CFG_F_SMM | CFG_F_EVSTREAM | CFG_F_EVACK | \
+				 CFG_F_X2APIC)
 #define PORT_ACK_UART		0x03f8	/* 16550: data at +0, line status at +5 (bit 0: data ready) */
 
 /*
  * The event stream, for VMMs whose debug ports are byte-wide (QEMU's
  * isa-debugcon): with CFG_F_EVSTREAM every event and the completion code go
- * to PORT_EVSTREAM as 6-byte records instead of PORT_EVENT/only PORT_COMPLETION:
+ * to PORT_EVSTREAM as 7-byte records instead of PORT_EVENT/only PORT_COMPLETION:
  *   byte 0     kind: EVS_EVENT or EVS_DONE
- *   byte 1     the writer's APIC ID (from its LAPIC)
- *   bytes 2-5  little-endian: the event dword (EVS_EVENT) or the completion
+ *   bytes 1-2  little-endian: the writer's APIC ID (from its LAPIC: the
+ *              x2APIC ID MSR in x2APIC mode, else the xAPIC ID register)
+ *   bytes 3-6  little-endian: the event dword (EVS_EVENT) or the completion
  *              code (EVS_DONE, written just before PORT_COMPLETION)
  * A record is written under a lock in guest RAM, so records from different
  * CPUs never interleave; a CPU that cannot take the lock within the scan
@@ -165,7 +186,7 @@ enum smm_route {
  */
 #define EVS_EVENT		0xa5
 #define EVS_DONE		0xd0
-#define EVS_RECORD_SIZE		6
+#define EVS_RECORD_SIZE		7
 
 /* How the BSP wakes the APs (the config's ipi_pattern). */
 enum ipi_pattern {
@@ -192,7 +213,15 @@ struct hvsmoke_cfg {
 
 #define HVSMOKE_CFG_SIZE	40
 
-/* Highest CPU count the firmware's 256-bit online bitmap and xAPIC IDs allow. */
-#define HVSMOKE_MAX_CPUS	255
+/* Highest CPU count the firmware's online bitmap (one bit per APIC ID) holds. */
+#define HVSMOKE_MAX_CPUS	1024
+/* Above this many CPUs the firmware runs in x2APIC mode: 0xff is the xAPIC broadcast ID. */
+#define HVSMOKE_MAX_XAPIC_CPUS	255
+/*
+ * The SMM stage's per-CPU SMRAM (SMM_PERCPU_BASE + ID * SMM_PERCPU_STRIDE),
+ * records and stacks all live below 0xa0000, laid out for xAPIC IDs: it runs
+ * with at most this many CPUs and in xAPIC mode only.
+ */
+#define HVSMOKE_SMM_MAX_CPUS	255
 
 #endif
