@@ -12,6 +12,7 @@
 %define FWCFG_DMA_POLLS		0x10000
 
 global config_load, fw_flags, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern
+global fw_x2apic, fw_id_dwords
 extern fw_expected
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -41,6 +42,8 @@ fw_deadline	resq 1			; TSC ticks the BSP waits for APs
 fw_storm	resq 1			; TSC ticks of POST storm per CPU; 0: none
 fw_tsc_khz	resd 1			; TSC ticks per ms; 0: unknown (no config)
 fw_ipi_pattern	resd 1			; IPI_*
+fw_x2apic	resd 1			; nonzero: every CPU runs its LAPIC in x2APIC mode
+fw_id_dwords	resd 1			; dwords of SH_BITMAP an APIC ID can reach in this mode
 
 section .text32 progbits alloc exec nowrite align=16
 bits 32
@@ -165,7 +168,8 @@ fwcfg_read_le:
 	pop	edi
 	ret
 
-; Fill fw_flags, fw_expected, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern.
+; Fill fw_flags, fw_expected, fw_deadline, fw_storm, fw_tsc_khz, fw_ipi_pattern,
+; fw_x2apic and fw_id_dwords.
 ; Returns eax = 0, or FWERR_* when the run cannot go on (fw_flags is then usable
 ; for reporting the error). Clobbers edx.
 config_load:
@@ -310,11 +314,34 @@ config_load:
 	mov	[fw_tsc_khz], eax
 	mov	eax, [CFG_COPY + CFG_IPI_PATTERN]
 	mov	[fw_ipi_pattern], eax
+
+	; x2APIC mode on request, and always above 255 CPUs: an xAPIC ID is 8
+	; bits and 0xff of them is the broadcast address.
+	mov	dword [fw_id_dwords], XAPIC_ID_SLOTS / 32
+	test	byte [fw_flags], CFG_F_X2APIC
+	jnz	.x2apic
+	cmp	dword [fw_expected], HVSMOKE_MAX_XAPIC_CPUS
+	jbe	.apic_mode_done
+.x2apic:
+	; The SMM stage's per-CPU SMRAM, records and stacks are laid out
+	; for xAPIC IDs, and it raises its SMIs through the xAPIC's ICR.
+	test	byte [fw_flags], CFG_F_SMM
+	jnz	.bad
+	mov	eax, 1
+	cpuid
+	test	ecx, CPUID1_ECX_X2APIC
+	jz	.no_x2apic
+	mov	dword [fw_x2apic], 1
+	mov	dword [fw_id_dwords], APIC_ID_SLOTS / 32
+.apic_mode_done:
 	xor	eax, eax
 	jmp	.ret
 
 .bad:
 	mov	eax, FWERR_CONFIG
+	jmp	.ret
+.no_x2apic:
+	mov	eax, FWERR_NO_X2APIC
 	jmp	.ret
 .too_many:
 	mov	eax, FWERR_TOO_MANY

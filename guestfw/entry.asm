@@ -10,16 +10,13 @@
 %define CR0_PE		(1 << 0)
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
-%define MSR_APIC_BASE	0x1b
-%define APIC_BASE_BSP	(1 << 8)
-%define SHARED_SIZE	0x40
 
 global fw_reset_vector, fw_gdt, fw_gdt_end
 global fw_bsp_apic, fw_expected
 
 extern fw_bss_start, fw_bss_end
 extern fw_tramp_load, fw_tramp_size
-extern fw_storm, fw_flags, fw_deadline
+extern fw_storm, fw_flags, fw_deadline, fw_x2apic
 extern config_load, ev_bsp, con_puts, con_dec, fw_fail, fw_finish
 extern smp_send_ipis, smp_wait, smp_report
 extern smm_setup, smm_bsp
@@ -56,13 +53,30 @@ entry16:
 
 ap_at_reset:
 	; CPUID, not the LAPIC: its MMIO is above what real mode can reach.
+	; Leaf 0xB gives the whole x2APIC ID in either LAPIC mode; leaf 1 only
+	; its low 8 bits.
+	xor	eax, eax
+	cpuid
+	cmp	eax, 0xb
+	jb	.leaf1
+	mov	eax, 0xb
+	xor	ecx, ecx
+	cpuid
+	mov	ebx, edx
+	jmp	.have_id
+.leaf1:
 	mov	eax, 1
 	cpuid
 	shr	ebx, 24
+.have_id:
 	xor	ax, ax
 	mov	ds, ax
-	movzx	eax, bl
-	shl	eax, 8
+	cmp	ebx, APIC_ID_SLOTS
+	jb	.id_fits
+	mov	ebx, EV_APIC_MASK	; beyond what the VMM can tell apart
+.id_fits:
+	mov	eax, ebx
+	shl	eax, EV_APIC_SHIFT
 	or	al, EV_AP_RESET
 	; fw_flags rather than CFG_COPY: they are the flags the BSP accepted, and
 	; a file it rejected never turns the stream on. An AP only gets here
@@ -109,6 +123,7 @@ fw_gdt_end:
 s_boot		db "hvsmoke: boot bsp=", 0
 s_cpus		db " cpus=", 0
 s_nl		db 10, 0
+s_x2apic	db "hvsmoke: apic-mode x2apic bsp=", 0
 
 ; ---------------------------------------------------------------------------
 section .bss nobits alloc noexec write align=4
@@ -127,10 +142,13 @@ bsp_entry32:
 	mov	gs, ax
 	mov	esp, BSP_STACK_TOP
 
-	; RAM survives a warm reset, so nothing in it can be trusted.
+	; RAM survives a warm reset, so nothing in it can be trusted. The
+	; bitmap's x2APIC part is cleared only in x2APIC mode (x2apic_on):
+	; every store here is emulated on some hosts, and an 8-bit ID never
+	; reaches it.
 	xor	eax, eax
 	mov	edi, SHARED_BASE
-	mov	ecx, SHARED_SIZE / 4
+	mov	ecx, (SH_XAPIC_END - SHARED_BASE) / 4
 	rep stosd
 	mov	edi, CFG_COPY
 	mov	ecx, CFG_COPY_SIZE / 4
@@ -155,6 +173,10 @@ bsp_entry32:
 	mov	al, DONE_CONFIG
 	jmp	fw_fail
 .config_ok:
+	cmp	dword [fw_x2apic], 0
+	je	.apic_mode_set
+	call	x2apic_on
+.apic_mode_set:
 	; The pmode phase went out before the flags were known, so to the
 	; port; a stream reader hears it now, still ahead of the config phase.
 	test	byte [fw_flags], CFG_F_EVSTREAM
@@ -180,12 +202,30 @@ bsp_entry32:
 	call	con_dec
 	mov	esi, s_nl
 	call	con_puts
+	cmp	dword [fw_x2apic], 0
+	je	.mode_told
+	mov	esi, s_x2apic
+	call	con_puts
+	mov	eax, [fw_bsp_apic]
+	call	con_dec
+	mov	esi, s_nl
+	call	con_puts
+.mode_told:
 
 	; Software-enable the LAPIC; spurious vector 0xff keeps the low
 	; nibble all-ones as older parts require.
+	cmp	dword [fw_x2apic], 0
+	jne	.svr_msr
 	mov	eax, [LAPIC_BASE + LAPIC_SVR]
 	or	eax, 0x1ff
 	mov	[LAPIC_BASE + LAPIC_SVR], eax
+	jmp	.lapic_on
+.svr_msr:
+	mov	ecx, MSR_X2APIC_SVR
+	rdmsr
+	or	eax, 0x1ff
+	wrmsr
+.lapic_on:
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_LAPIC_ON
 	call	ev_bsp
@@ -248,6 +288,23 @@ bsp_entry32:
 	mov	al, bl
 .done:
 	jmp	fw_finish
+
+; The BSP's switch to x2APIC mode (config_load decided it): the rest of the
+; bitmap cleared, the LAPIC switched, and its ID read again, now whole.
+; Clobbers eax, ecx, edx, edi.
+x2apic_on:
+	xor	eax, eax
+	mov	edi, SH_XAPIC_END
+	mov	ecx, (SH_END - SH_XAPIC_END) / 4
+	rep stosd
+	mov	ecx, MSR_APIC_BASE
+	rdmsr
+	or	eax, APIC_BASE_EN | APIC_BASE_EXTD
+	wrmsr
+	mov	ecx, MSR_X2APIC_ID
+	rdmsr
+	mov	[fw_bsp_apic], eax
+	ret
 
 ; The reset vector's AP with the event stream on: ecx = its EV_AP_RESET event.
 ; No stack, as on the APs' other reporting paths: the only slot its APIC ID

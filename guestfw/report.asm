@@ -15,14 +15,18 @@ s_nl		db 10, 0
 section .text32 progbits alloc exec nowrite align=16
 bits 32
 
-; Send one event: al = type, bl = APIC ID, cx = argument. Preserves all.
+; Send one event: al = type, ebx = APIC ID, cx = argument. Preserves all.
 ev_send:
 	push	eax
 	push	edx
 	movzx	edx, cx
 	shl	edx, 16
-	mov	dl, al
-	mov	dh, bl
+	and	eax, 0xff
+	or	edx, eax
+	mov	eax, ebx
+	and	eax, EV_APIC_MASK
+	shl	eax, EV_APIC_SHIFT
+	or	edx, eax
 	test	byte [fw_flags], CFG_F_EVSTREAM
 	jnz	.stream
 	mov	eax, edx

@@ -98,7 +98,7 @@ S="$ROOT/tests/scripts"
 	printf 'semantics kvm\nvcpu all: io-out 0x80 1\n\0vcpu 1: hlt\n' > "$d/nul.txt"
 	printf 'semantics kvm\nvcpu 0: event 1 0 2; done 0x10\nvcpu 1: io-out 0x80 0x1ffffffff 4\n' > "$d/wide.txt"
 	printf 'vcpu all: io-out 0x80 1\nvcpu 0: after 1 4294967296\n' > "$d/after.txt"
-	printf 'vcpu all: event 2 0x100 0\n' > "$d/event.txt"
+	printf 'vcpu all: event 2 0x800 0\n' > "$d/event.txt"
 	printf 'vcpu all: io-out 0x80 1 8\n' > "$d/size.txt"
 	while IFS="|" read -r f want; do
 		run --separate-stderr "$HV" --accel "script:$d/$f" --cpus 2 --iterations 1
@@ -113,7 +113,7 @@ S="$ROOT/tests/scripts"
 		nul.txt| line 3: NUL byte at offset 38 (not a text file)
 		wide.txt| line 3: value 0x1ffffffff does not fit in 32 bits
 		after.txt| line 2: entry count 4294967296 does not fit in 32 bits
-		event.txt| line 1: apic 0x100 does not fit in 8 bits
+		event.txt| line 1: apic 0x800 does not fit in 11 bits
 		size.txt| line 1: size 8 is not 1, 2 or 4
 	EOF
 }

@@ -109,6 +109,11 @@ int hvsmoke_cfg_decode(const void *buf, size_t len, struct hvsmoke_cfg *out, cha
 	if (c.expected_cpus > HVSMOKE_MAX_CPUS)
 		return reject(err, errlen, "config: expected_cpus %u is more than %u",
 			      c.expected_cpus, HVSMOKE_MAX_CPUS);
+	if ((c.flags & CFG_F_SMM) &&
+	    ((c.flags & CFG_F_X2APIC) || c.expected_cpus > HVSMOKE_MAX_XAPIC_CPUS))
+		return reject(err, errlen,
+			      "config: the SMM stage runs in xAPIC mode only, with at most %u CPUs",
+			      HVSMOKE_SMM_MAX_CPUS);
 	if (out)
 		*out = c;
 	return 0;

@@ -16,18 +16,18 @@ extern fw_flags, fw_deadline
 %define SMI_STACK_ROOM		0x40
 %define SMI_STACK_TOP		(SMM_STACK_TOP - (SMI_STACK_SEG << 4) - (1 << SMM_STACK_SHIFT) + SMI_STACK_ROOM)
 %if SMM_STACK_SHIFT != 8
-%error "handler.asm: the stack is found as SMI_STACK_TOP - ebp, ebp = APIC ID << 8"
+%error "handler.asm: the stack is found as SMI_STACK_TOP - (APIC ID << 8)"
 %endif
 
 ; Send an event from SMM: type %1, argument in 16-bit register %2. No stack to
 ; call with: the return IP travels in si to smi_emit, and being relative to
-; CS (= SMBASE) it is the same in every copy. Needs ebp = APIC ID << 8.
-; Clobbers eax, edx, esi.
+; CS (= SMBASE) it is the same in every copy. Needs ebp = APIC ID << EV_APIC_SHIFT,
+; the ID already where an event carries it. Clobbers eax, edx, esi.
 %macro SMI_EVENT 2
 	movzx	eax, %2
 	shl	eax, 16
 	or	eax, ebp
-	mov	al, %1
+	or	al, %1
 	mov	si, %%back - smi_handler + SMM_HANDLER_OFF
 	jmp	smi_emit
 %%back:
@@ -45,7 +45,7 @@ smi_handler:
 	cpuid
 	shr	ebx, 24
 	mov	ebp, ebx
-	shl	ebp, 8
+	shl	ebp, EV_APIC_SHIFT
 	shl	ebx, SMM_REC_SHIFT
 	lea	edi, [ebx + SMM_REC_BASE]
 
@@ -92,7 +92,7 @@ smi_handler:
 	inc	byte [edi + REC_BADBASE]
 .first_time:
 	mov	eax, ebp
-	shl	eax, 10 - 8			; APIC ID * SMM_PERCPU_STRIDE
+	shl	eax, 10 - EV_APIC_SHIFT		; APIC ID * SMM_PERCPU_STRIDE
 	add	eax, SMM_PERCPU_BASE
 	mov	[edi + REC_SMBASE], eax
 	mov	[ecx + ebx], eax		; takes effect at RSM
@@ -102,7 +102,7 @@ smi_handler:
 	mov	ecx, smi_handler_end - smi_handler
 	a32 rep movsb
 	mov	edi, ebp
-	shr	edi, 8 - SMM_REC_SHIFT
+	shr	edi, EV_APIC_SHIFT - SMM_REC_SHIFT
 	add	edi, SMM_REC_BASE
 
 .exit:
@@ -132,12 +132,14 @@ smi_emit:
 	mov	dx, SMI_STACK_SEG
 	mov	ss, dx
 	mov	esp, SMI_STACK_TOP
-	sub	esp, ebp
+	mov	edx, ebp
+	shl	edx, SMM_STACK_SHIFT - EV_APIC_SHIFT
+	sub	esp, edx
 	push	ecx
 	push	esi
 	push	edi
 	mov	ecx, eax
-	EVS_PUT	EVS_EVENT
+	EVS_PUT	EVS_EVENT, xapic_only
 	pop	edi
 	pop	esi
 	pop	ecx

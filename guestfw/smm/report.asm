@@ -4,7 +4,6 @@
 %include "hvsmoke.inc"
 %include "smm.inc"
 
-%define APIC_ID_SLOTS		256
 %define SEEN_STUCK		1
 %define SEEN_MISSING		2
 %define SEEN_RELOC		4
@@ -81,7 +80,7 @@ smm_wait_aps:
 	ret					; out of time: the report judges the rest
 .next:
 	inc	ebx
-	cmp	ebx, APIC_ID_SLOTS
+	cmp	ebx, XAPIC_ID_SLOTS
 	jb	.cpu
 	ret
 
@@ -213,7 +212,7 @@ smm_bsp:
 	call	con_puts
 .next:
 	inc	ebx
-	cmp	ebx, APIC_ID_SLOTS
+	cmp	ebx, XAPIC_ID_SLOTS
 	jb	.cpu
 
 	; The codes do not rise with severity; pick by precedence.

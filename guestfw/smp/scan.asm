@@ -5,7 +5,6 @@
 %define ICR_SPIN_MAX		100000		; spins before the ICR counts as stuck
 %define ICR_INIT_ALL_BUT_SELF	0x000c4500	; shorthand 11, level assert, INIT
 %define ICR_SIPI_ALL_BUT_SELF	0x000c4600	; shorthand 11, level assert, STARTUP
-%define APIC_ID_SLOTS		256		; bits in SH_BITMAP
 ; The MP-spec pattern's delays need the TSC rate; with none in the config,
 ; assume 3 GHz. Only the order of magnitude matters: virtual CPUs need no
 ; delay at all, the pattern exists to show the VMM the timing real firmware uses.
@@ -15,7 +14,7 @@
 
 global smp_send_ipis, smp_wait, smp_report, icr_wait
 extern fw_expected, fw_bsp_apic, fw_deadline, fw_flags, fw_storm
-extern fw_tsc_khz, fw_ipi_pattern
+extern fw_tsc_khz, fw_ipi_pattern, fw_x2apic, fw_id_dwords
 extern ev_send, ev_bsp, con_puts, con_dec, tsc_deadline
 
 section .rodata progbits alloc noexec nowrite align=16
@@ -28,14 +27,33 @@ s_reset		db "hvsmoke: ap-reset count=", 0
 s_nl		db 10, 0
 
 section .bss nobits alloc noexec write align=4
-scan_snapshot	resd APIC_ID_SLOTS / 32
+scan_snapshot	resd APIC_ID_SLOTS / 32	; fw_id_dwords of it are used
 
 section .text32 progbits alloc exec nowrite align=16
 bits 32
 
+; Send an IPI: ICR low dword %1 (an immediate), destination field 0 (the
+; shorthand names the targets). Inline, not a call: the SeaBIOS pattern's
+; INIT and SIPI go out back to back. Clobbers eax, ecx, edx.
+%macro ICR_SEND 1
+	cmp	dword [fw_x2apic], 0
+	jne	%%x2apic
+	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], %1
+	jmp	%%sent
+%%x2apic:
+	mov	ecx, MSR_X2APIC_ICR
+	mov	eax, %1
+	xor	edx, edx
+	wrmsr
+%%sent:
+%endmacro
+
 ; Wait, bounded, until the ICR can take a new IPI. CF set if it never could.
+; An x2APIC ICR has no delivery status: a write is sent when it retires.
 ; Clobbers ecx.
 icr_wait:
+	cmp	dword [fw_x2apic], 0
+	jne	.idle
 	mov	ecx, ICR_SPIN_MAX
 .spin:
 	test	dword [LAPIC_BASE + LAPIC_ICR_LO], LAPIC_ICR_BUSY
@@ -81,10 +99,13 @@ tsc_per_ms:
 smp_send_ipis:
 	call	icr_wait
 	jc	.ret
+	cmp	dword [fw_x2apic], 0
+	jne	.dest_set
 	mov	dword [LAPIC_BASE + LAPIC_ICR_HI], 0
+.dest_set:
 	cmp	dword [fw_ipi_pattern], IPI_SEABIOS
 	je	.seabios
-	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
+	ICR_SEND ICR_INIT_ALL_BUT_SELF
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_INIT_SENT
 	call	ev_bsp
@@ -98,7 +119,7 @@ smp_send_ipis:
 .sipi1:
 	call	icr_wait
 	jc	.ret
-	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+	ICR_SEND ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
 	; The second SIPI is the architectural retry for an AP that missed
 	; the first; a correct VMM must not start any AP twice because of it.
 	cmp	dword [fw_ipi_pattern], IPI_MPSPEC
@@ -112,7 +133,7 @@ smp_send_ipis:
 .sipi2:
 	call	icr_wait
 	jc	.ret
-	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+	ICR_SEND ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
 %endif
 .sent:
 	; Sent in the NO_SIPI build too: it marks the end of the IPI phase.
@@ -129,9 +150,9 @@ smp_send_ipis:
 	; processing. The INIT event waits until after the SIPI: its OUT is a
 	; VM exit, which would hand the VMM exactly the time this pattern
 	; denies it.
-	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_INIT_ALL_BUT_SELF
+	ICR_SEND ICR_INIT_ALL_BUT_SELF
 %ifndef HVSMOKE_TEST_NO_SIPI
-	mov	dword [LAPIC_BASE + LAPIC_ICR_LO], ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
+	ICR_SEND ICR_SIPI_ALL_BUT_SELF | TRAMP_VECTOR
 %endif
 	mov	al, EV_PHASE
 	mov	ecx, PHASE_INIT_SENT
@@ -170,14 +191,15 @@ smp_wait:
 	ret
 
 ; Report the scan outcome (events and console). Returns eax = number of APs
-; found missing. Clobbers ebx, ecx, edx, esi, edi.
+; found missing. Clobbers ebx, ecx, edx, esi, edi, ebp.
 smp_report:
 	; One snapshot of the bitmap for the count, the online lines and the
 	; missing list: an AP that sets its bit while this runs is in all of
-	; them or in none, never counted short with no one missing.
+	; them or in none, never counted short with no one missing. Only the
+	; part an APIC ID can reach in this mode: in xAPIC mode the 8-bit IDs.
 	mov	esi, SH_BITMAP
 	mov	edi, scan_snapshot
-	mov	ecx, APIC_ID_SLOTS / 32
+	mov	ecx, [fw_id_dwords]
 	rep movsd
 	; Counted a dword at a time, clearing the lowest set bit per step: each
 	; instruction here is emulated (and a VM exit) on hosts without
@@ -196,7 +218,7 @@ smp_report:
 	jmp	.count_bits
 .count_next:
 	inc	ebx
-	cmp	ebx, APIC_ID_SLOTS / 32
+	cmp	ebx, [fw_id_dwords]
 	jb	.count
 %ifdef HVSMOKE_TEST_LATE_AP
 	; Test build: hold the report until every AP is in the live bitmap,
@@ -209,48 +231,84 @@ smp_report:
 
 	; Online lines come from the bitmap, printed by the BSP alone, so the
 	; text never interleaves; they include APs beyond the expected count.
+	; A dword at a time, a set bit at a time, for the same reason as the count.
 	test	byte [fw_flags], CFG_F_CONSOLE
 	jz	.online_done
-	xor	ebx, ebx
+	xor	ebx, ebx		; dword index
 .online:
-	bt	[scan_snapshot], ebx
-	jnc	.online_next
+	mov	edx, [scan_snapshot + ebx * 4]
+.online_bits:
+	test	edx, edx
+	jz	.online_next
+	bsf	ecx, edx
+	btr	edx, ecx
+	mov	eax, ebx
+	shl	eax, 5
+	add	eax, ecx
 	mov	esi, s_online
 	call	con_puts
-	mov	eax, ebx
 	call	con_dec
 	mov	esi, s_nl
 	call	con_puts
+	jmp	.online_bits
 .online_next:
 	inc	ebx
-	cmp	ebx, APIC_ID_SLOTS
+	cmp	ebx, [fw_id_dwords]
 	jb	.online
 .online_done:
 
-	; IDs 0..expected-1 minus the BSP's own: the BSP need not be ID 0.
-	xor	edx, edx		; missing count
-	xor	ebx, ebx
+	; IDs 0..expected-1 minus the BSP's own (the BSP need not be ID 0) that
+	; are not in the snapshot: per dword, the complement masked to the
+	; expected IDs, then a set bit at a time.
+	xor	ebp, ebp		; missing count
+	xor	ebx, ebx		; first ID of this dword
 .missing:
 	cmp	ebx, [fw_expected]
 	jae	.missing_done
-	cmp	ebx, [fw_bsp_apic]
-	je	.missing_next
-	bt	[scan_snapshot], ebx
-	jc	.missing_next
-	inc	edx
+	mov	edx, ebx
+	shr	edx, 5
+	mov	edx, [scan_snapshot + edx * 4]
+	not	edx
+	mov	ecx, [fw_expected]
+	sub	ecx, ebx
+	cmp	ecx, 32
+	jae	.whole
+	mov	eax, 1
+	shl	eax, cl
+	dec	eax
+	and	edx, eax		; only IDs below the expected count
+.whole:
+	mov	eax, [fw_bsp_apic]
+	sub	eax, ebx
+	cmp	eax, 32
+	jae	.missing_bits
+	btr	edx, eax		; the BSP is never missing
+.missing_bits:
+	test	edx, edx
+	jz	.missing_next
+	bsf	ecx, edx
+	btr	edx, ecx
+	inc	ebp
+	push	ebx
+	add	ebx, ecx		; ev_send's APIC ID
 	mov	al, EV_AP_MISSING
+	push	ecx
 	xor	ecx, ecx
 	call	ev_send
+	pop	ecx
 	mov	esi, s_missing
 	call	con_puts
 	mov	eax, ebx
 	call	con_dec
 	mov	esi, s_nl
 	call	con_puts
+	pop	ebx
+	jmp	.missing_bits
 .missing_next:
-	inc	ebx
+	add	ebx, 32
 	jmp	.missing
 .missing_done:
+	mov	edx, ebp
 
 	mov	esi, s_scan
 	call	con_puts

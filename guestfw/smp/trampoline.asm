@@ -11,7 +11,7 @@
 %define CR0_NW		(1 << 29)
 %define CR0_CD		(1 << 30)
 
-extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags, fw_deadline, fw_expected
+extern fw_gdt, fw_gdt_limit, fw_storm, fw_flags, fw_deadline, fw_expected, fw_x2apic
 extern smm_stage
 
 ; ---------------------------------------------------------------------------
@@ -50,8 +50,25 @@ ap_entry32:
 	mov	fs, ax
 	mov	gs, ax
 
+	; In x2APIC mode each AP switches its own LAPIC (the BSP decided the
+	; mode before its INIT), and only then has its whole ID: the xAPIC ID
+	; register holds its low 8 bits.
+	cmp	dword [fw_x2apic], 0
+	jne	.x2apic
 	mov	ebx, [LAPIC_BASE + LAPIC_ID]
 	shr	ebx, 24
+	jmp	.have_id
+.x2apic:
+	mov	ecx, MSR_APIC_BASE
+	rdmsr
+	or	eax, APIC_BASE_EN | APIC_BASE_EXTD
+	wrmsr
+	mov	ecx, MSR_X2APIC_ID
+	rdmsr
+	mov	ebx, eax
+	cmp	ebx, APIC_ID_SLOTS
+	jae	.bad_id
+.have_id:
 %ifdef HVSMOKE_TEST_LATE_AP
 	; Test build: the last AP comes online only once the BSP's scan has
 	; taken its snapshot (bounded: twice the scan deadline on the TSC).
@@ -83,8 +100,10 @@ ap_entry32:
 	mov	eax, 1
 	lock xadd [SH_ARRIVALS], eax
 	shl	eax, 16
-	mov	ah, bl
-	mov	al, EV_AP_ONLINE
+	mov	edx, ebx
+	shl	edx, EV_APIC_SHIFT
+	or	eax, edx
+	or	al, EV_AP_ONLINE
 	test	byte [fw_flags], CFG_F_EVSTREAM
 	jnz	.online_stream
 	mov	dx, PORT_EVENT
@@ -108,8 +127,8 @@ ap_entry32:
 
 .duplicate:
 	mov	eax, ebx
-	shl	eax, 8
-	mov	al, EV_AP_DUPLICATE
+	shl	eax, EV_APIC_SHIFT
+	or	al, EV_AP_DUPLICATE
 	test	byte [fw_flags], CFG_F_EVSTREAM
 	jnz	.duplicate_stream
 	mov	dx, PORT_EVENT
@@ -120,6 +139,16 @@ ap_entry32:
 .park:
 	cli
 	hlt
+	jmp	.park
+
+; An x2APIC ID beyond the bitmap: no bit to claim and no ID an event can
+; carry, so an error with the APIC ID field all ones, and never online.
+.bad_id:
+	mov	eax, (FWERR_APIC_ID << 16) | (EV_APIC_MASK << EV_APIC_SHIFT) | EV_ERROR
+	test	byte [fw_flags], CFG_F_EVSTREAM
+	jnz	.bad_id_stream
+	mov	dx, PORT_EVENT
+	out	dx, eax
 	jmp	.park
 
 ; Records for the stream, out of the plain path's way. Still no stack (a
@@ -134,3 +163,8 @@ ap_entry32:
 	mov	ecx, eax
 	EVS_PUT	EVS_EVENT
 	jmp	.duplicate_sent
+
+.bad_id_stream:
+	mov	ecx, eax
+	EVS_PUT	EVS_EVENT
+	jmp	.park

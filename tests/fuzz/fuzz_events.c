@@ -99,11 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	ev_log_init(&log, data[0]);
+	/* 0..127 CPUs one by one, then up to the maximum in steps of 8 */
+	ev_log_init(&log, data[0] < 128 ? data[0] : (data[0] - 127u) * 8);
 	data++;
 	size--;
 	for (; size >= 6; data += 6, size -= 6, ts += 1000) {
-		uint8_t op = data[0], writer = data[1];
+		uint8_t op = data[0];
+		unsigned int writer = data[1];
 		uint32_t raw = (uint32_t)data[2] | (uint32_t)data[3] << 8 |
 			       (uint32_t)data[4] << 16 | (uint32_t)data[5] << 24;
 		struct fw_event ev;

@@ -19,12 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cut;
 	unsigned int ncpus;
 
-	if (size < 2)
+	if (size < 3)
 		return 0;
-	ncpus = data[0] % (HVSMOKE_MAX_CPUS + 1);
-	cut = size > 2 ? data[1] % (size - 1) : 0;
-	data += 2;
-	size -= 2;
+	/* two bytes: VMs above 255 CPUs, whose writers take both ID bytes */
+	ncpus = ((unsigned int)data[0] | (unsigned int)data[1] << 8) % (HVSMOKE_MAX_CPUS + 1);
+	cut = size > 3 ? data[2] % (size - 2) : 0;
+	data += 3;
+	size -= 3;
 	if (cut > size)
 		cut = size;
 	evstream_init(&es);

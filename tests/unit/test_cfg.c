@@ -41,7 +41,7 @@ static void test_vmm_configs_decode(void)
 {
 	static const uint32_t flag_sets[] = {
 		0, CFG_F_CONSOLE, CFG_F_SMM, CFG_F_CONSOLE | CFG_F_SMM | CFG_F_EVSTREAM,
-		CFG_F_EVSTREAM | CFG_F_EVACK,
+		CFG_F_EVSTREAM | CFG_F_EVACK, CFG_F_X2APIC, CFG_F_X2APIC | CFG_F_EVSTREAM,
 	};
 	unsigned int cpus, p, f, bad = 0;
 	char err[128];
@@ -52,6 +52,9 @@ static void test_vmm_configs_decode(void)
 			for (f = 0; f < sizeof(flag_sets) / sizeof(flag_sets[0]); f++) {
 				struct hvsmoke_cfg c;
 
+				/* the options turn SMM off for what it cannot run */
+				if ((flag_sets[f] & CFG_F_SMM) && cpus > HVSMOKE_SMM_MAX_CPUS)
+					continue;
 				boot_make_config(&c, cpus, 600000, UINT32_MAX, flag_sets[f],
 						 60000, p);
 				if (decode(&c, sizeof(c), err)) {
@@ -101,9 +104,21 @@ static void test_each_check(void)
 	c.expected_cpus = HVSMOKE_MAX_CPUS + 1;
 	TEST_ASSERT(decode(&c, sizeof(c), err) == -1 && strstr(err, "expected_cpus"), "%s", err);
 
-	/* fields the firmware takes as they come */
+	/* the SMM stage is xAPIC-only: not with x2APIC asked for, nor above 255 CPUs */
 	c = valid();
-	c.flags = UINT32_MAX;
+	c.flags = CFG_F_SMM | CFG_F_X2APIC;
+	TEST_ASSERT(decode(&c, sizeof(c), err) == -1 && strstr(err, "xAPIC mode only"), "%s", err);
+	c.flags = CFG_F_SMM;
+	c.expected_cpus = HVSMOKE_MAX_XAPIC_CPUS;
+	TEST_ASSERT(decode(&c, sizeof(c), err) == 0, "%s", err);
+	c.expected_cpus = HVSMOKE_MAX_XAPIC_CPUS + 1;
+	TEST_ASSERT(decode(&c, sizeof(c), err) == -1 && strstr(err, "xAPIC mode only"), "%s", err);
+	c.flags = CFG_F_X2APIC;
+	TEST_ASSERT(decode(&c, sizeof(c), err) == 0, "%s", err);
+
+	/* fields the firmware takes as they come (all flags but x2APIC, which SMM refuses) */
+	c = valid();
+	c.flags = UINT32_MAX & ~CFG_F_X2APIC;
 	c.scan_deadline_tsc = 0;
 	c.storm_tsc = UINT64_MAX;
 	c.tsc_khz = 0;

@@ -19,6 +19,17 @@ static void test_decode_valid(void)
 		    ev.type, ev.apic, ev.arg);
 	TEST_ASSERT(ev_decode(EV_MAKE(EV_AP_ONLINE, 7, 3), &ev, why, sizeof(why)) == 0, "%s", why);
 	TEST_ASSERT(ev.apic == 7 && ev.arg == 3, "apic %u arg %u", ev.apic, ev.arg);
+	/* x2APIC IDs: every bit of the 11-bit field is kept, none leaks into the type */
+	TEST_ASSERT(ev_decode(EV_MAKE(EV_AP_ONLINE, 1023, 1022), &ev, why, sizeof(why)) == 0, "%s",
+		    why);
+	TEST_ASSERT(ev.type == EV_AP_ONLINE && ev.apic == 1023 && ev.arg == 1022,
+		    "type %u apic %u arg %u", ev.type, ev.apic, ev.arg);
+	TEST_ASSERT(ev_decode(EV_MAKE(EV_AP_DUPLICATE, 256, 0), &ev, why, sizeof(why)) == 0, "%s",
+		    why);
+	TEST_ASSERT(ev.type == EV_AP_DUPLICATE && ev.apic == 256, "type %u apic %u", ev.type,
+		    ev.apic);
+	TEST_ASSERT(ev_decode(EV_MAKE(EV_BOOT, 0, HVSMOKE_MAX_CPUS), &ev, why, sizeof(why)) == 0,
+		    "%s", why);
 	TEST_ASSERT(ev_decode(EV_MAKE(EV_PHASE, 0, PHASE_SIPI_SENT), &ev, why, sizeof(why)) == 0,
 		    "%s", why);
 	TEST_ASSERT(ev_decode(EV_MAKE(EV_ERROR, 0, FWERR_CONFIG), &ev, why, sizeof(why)) == 0,
@@ -31,14 +42,19 @@ static void test_decode_invalid(void)
 {
 	static const uint32_t bad[] = {
 		0,					/* type 0 */
-		EV_MAKE(0x77, 0, 0),			/* unknown type */
+		EV_MAKE(0x1f, 0, 0),			/* unknown type */
+		0x00000077,				/* type 0x17, the low bits of APIC ID 3 */
 		EV_MAKE(EV_BOOT, 0, 0),			/* zero CPUs */
-		EV_MAKE(EV_BOOT, 0, 300),		/* more than the bitmap holds */
+		EV_MAKE(EV_BOOT, 0, HVSMOKE_MAX_CPUS + 1), /* more than the bitmap holds */
+		EV_MAKE(EV_SCAN_DONE, 0, HVSMOKE_MAX_CPUS), /* more APs than there can be */
 		EV_MAKE(EV_PHASE, 0, 0),
 		EV_MAKE(EV_PHASE, 0, PHASE_MAX + 1),
 		EV_MAKE(EV_ERROR, 0, FWERR_MAX + 1),
 		EV_MAKE(EV_AP_MISSING, 1, 5),		/* no argument allowed */
-		EV_MAKE(EV_AP_ONLINE, 255, 0),		/* 0xff is the broadcast ID */
+		EV_MAKE(EV_AP_ONLINE, HVSMOKE_MAX_CPUS, 0), /* beyond the bitmap */
+		EV_MAKE(EV_AP_ONLINE, EV_APIC_LIMIT - 1, 0),
+		/* what an AP with an x2APIC ID beyond the bitmap sends */
+		EV_MAKE(EV_ERROR, EV_APIC_LIMIT - 1, FWERR_APIC_ID),
 		0xffffffffu,
 	};
 	struct fw_event ev;
@@ -51,6 +67,8 @@ static void test_decode_invalid(void)
 			    "raw 0x%08x accepted", bad[i]);
 		TEST_ASSERT(why[0] != '\0', "raw 0x%08x: no reason given", bad[i]);
 	}
+	ev_decode(EV_MAKE(EV_ERROR, EV_APIC_LIMIT - 1, FWERR_APIC_ID), &ev, why, sizeof(why));
+	TEST_ASSERT(strstr(why, "x2APIC ID is beyond") != NULL, "bad-ID error: %s", why);
 }
 
 static void test_log_counts(void)

@@ -19,14 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static size_t put_rec(uint8_t *p, uint8_t kind, uint8_t writer, uint32_t v)
+static size_t put_rec(uint8_t *p, uint8_t kind, uint16_t writer, uint32_t v)
 {
 	p[0] = kind;
-	p[1] = writer;
-	p[2] = (uint8_t)v;
-	p[3] = (uint8_t)(v >> 8);
-	p[4] = (uint8_t)(v >> 16);
-	p[5] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)writer;
+	p[2] = (uint8_t)(writer >> 8);
+	p[3] = (uint8_t)v;
+	p[4] = (uint8_t)(v >> 8);
+	p[5] = (uint8_t)(v >> 16);
+	p[6] = (uint8_t)(v >> 24);
 	return EVS_RECORD_SIZE;
 }
 
@@ -39,7 +40,7 @@ static size_t pass_stream(uint8_t *buf)
 	n += put_rec(buf + n, EVS_EVENT, 0, EV_MAKE(EV_BOOT, 0, 4));
 	n += put_rec(buf + n, EVS_EVENT, 0, EV_MAKE(EV_PHASE, 0, PHASE_INIT_SENT));
 	for (i = 1; i < 4; i++)
-		n += put_rec(buf + n, EVS_EVENT, (uint8_t)i, EV_MAKE(EV_AP_ONLINE, i, i - 1));
+		n += put_rec(buf + n, EVS_EVENT, (uint16_t)i, EV_MAKE(EV_AP_ONLINE, i, i - 1));
 	n += put_rec(buf + n, EVS_EVENT, 0, EV_MAKE(EV_SCAN_DONE, 0, 3));
 	n += put_rec(buf + n, EVS_DONE, 0, DONE_PASS);
 	return n;
@@ -102,6 +103,15 @@ static void test_stream_garbage(void)
 	evstream_feed(&es, &log, buf, n, 1);
 	TEST_ASSERT(log.bad == 3 && es.completion == DONE_PASS, "bad %u completion %d", log.bad,
 		    es.completion);
+
+	/* x2APIC writers: both bytes of the writer's ID count */
+	evstream_init(&es);
+	ev_log_init(&log, 300);
+	n = put_rec(buf, EVS_EVENT, 299, EV_MAKE(EV_AP_ONLINE, 299, 0));
+	n += put_rec(buf + n, EVS_EVENT, 43, EV_MAKE(EV_AP_ONLINE, 299, 1));	/* 299 & 0xff */
+	evstream_feed(&es, &log, buf, n, 1);
+	TEST_ASSERT(log.bad == 1 && log.online[299] == 1 && strstr(log.bad_detail, "vCPU 43"),
+		    "bad %u '%s' online %u", log.bad, log.bad_detail, log.online[299]);
 
 	/* a record cut short at the end of the boot */
 	evstream_init(&es);

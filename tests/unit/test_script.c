@@ -32,12 +32,12 @@ static void test_wide_values(void)
 	refused("vcpu 0: io-out 0x80 1 0x100000001\n", "size 0x100000001 does not fit in 32 bits");
 	refused("vcpu 0: io-out 0x80 1 8\n", "size 8 is not 1, 2 or 4");
 	refused("vcpu 0: io-in 0x10000\n", "port 0x10000 does not fit in 16 bits");
-	refused("vcpu 0: event 0x100 0 0\n", "type 0x100 does not fit in 8 bits");
-	refused("vcpu 0: event 1 256 0\n", "apic 256 does not fit in 8 bits");
+	refused("vcpu 0: event 0x20 0 0\n", "type 0x20 does not fit in 5 bits");
+	refused("vcpu 0: event 1 2048 0\n", "apic 2048 does not fit in 11 bits");
 	refused("vcpu 0: event 1 0 0x10000\n", "arg 0x10000 does not fit in 16 bits");
 	refused("vcpu 0: done 0x110\n", "code 0x110 does not fit in 8 bits");
 	refused("vcpu 0: after 1 0x100000000\n", "entry count 0x100000000 does not fit in 32 bits");
-	refused("vcpu 0: after 255 1\n", "vcpu 255 is out of range 0..254");
+	refused("vcpu 0: after 1024 1\n", "vcpu 1024 is out of range 0..1023");
 	refused("vcpu 0: mmio 0x100000000\n", "address 0x100000000 does not fit in 32 bits");
 	refused("vcpu 0: hlt\nkick-at 0 top 0x100000000\n",
 		"line 2: entry 0x100000000 does not fit in 32 bits");
@@ -97,7 +97,7 @@ static void test_accepted(void)
 	/* 0377 is decimal 377, too big for a completion code, not octal 255 */
 	refused("vcpu 0: done 0377\n", "code 0377 does not fit in 8 bits");
 	TEST_ASSERT(script_load("  vcpu all: io-out 0x80 0xffffffff 4; after 1 4294967295; "
-				"mmio 0xfee00000; event 255 255 65535; done 255\n",
+				"mmio 0xfee00000; event 31 2047 65535; done 255\n",
 				err, sizeof(err)) == 0, "every field at its widest: %s", err);
 }
 

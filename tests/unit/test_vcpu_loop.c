@@ -166,7 +166,7 @@ static void test_script_errors(void)
 	TEST_ASSERT(script_load("semantics xen\n", err, sizeof(err)) == -1 &&
 		    strstr(err, "line 1"), "bad semantics: %s", err);
 	TEST_ASSERT(script_load("vcpu 0: io-out 0x80\n", err, sizeof(err)) == -1, "io-out arity");
-	TEST_ASSERT(script_load("vcpu 300: hlt\n", err, sizeof(err)) == -1, "vcpu range");
+	TEST_ASSERT(script_load("vcpu 1024: hlt\n", err, sizeof(err)) == -1, "vcpu range");
 	TEST_ASSERT(script_load("kick-at 0 nowhere 1\n", err, sizeof(err)) == -1, "bad point");
 	TEST_ASSERT(script_load("# comment\nvcpu all: event 2 1 0; done 0x10\n", err,
 				sizeof(err)) == 0, "%s", err);

@@ -13,7 +13,7 @@
 
 struct fw_event {
 	uint8_t type;
-	uint8_t apic;
+	uint16_t apic;
 	uint16_t arg;
 };
 
@@ -35,7 +35,7 @@ struct ev_log {
 	unsigned int ncpus;
 	uint32_t total;
 	bool boot_seen;
-	uint8_t bsp_apic;
+	uint16_t bsp_apic;
 	uint16_t expected;
 	bool scan_done;
 	uint16_t scan_online;

@@ -22,8 +22,8 @@ static uint32_t le32(const uint8_t *p)
 
 static void record(struct evstream *s, struct ev_log *log, uint64_t ts_ns)
 {
-	unsigned int writer = s->rec[1];
-	uint32_t payload = le32(s->rec + 2);
+	unsigned int writer = (unsigned int)s->rec[1] | (unsigned int)s->rec[2] << 8;
+	uint32_t payload = le32(s->rec + 3);
 	char why[128];
 
 	if (writer >= log->ncpus) {

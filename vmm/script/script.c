@@ -167,8 +167,9 @@ static int parse_step(struct parse_ctx *c, char **w, int n, struct step *st)
 		return 0;
 	}
 	if (!strcmp(w[0], "event")) {
-		if (arity(c, w, n, 3, 3, "TYPE APIC ARG") || field(c, "type", w[1], 0xff, &a) ||
-		    field(c, "apic", w[2], 0xff, &b) || field(c, "arg", w[3], 0xffff, &d))
+		if (arity(c, w, n, 3, 3, "TYPE APIC ARG") ||
+		    field(c, "type", w[1], (1u << EV_TYPE_BITS) - 1, &a) ||
+		    field(c, "apic", w[2], EV_APIC_LIMIT - 1, &b) || field(c, "arg", w[3], 0xffff, &d))
 			return -1;
 		st->kind = STEP_IO_OUT;
 		st->port = PORT_EVENT;
@@ -440,6 +441,7 @@ static int script_probe(struct accel_caps *caps, char *why, size_t len)
 	caps->irqchip = true;
 	caps->immediate_exit = script.semantics == SCRIPT_KVM;
 	caps->mp_state = caps->vcpu_events = true;
+	caps->x2apic = true;		/* no APIC to put in a mode: every ID is the script's */
 	(void)why;
 	(void)len;
 	return 0;
