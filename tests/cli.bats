@@ -121,12 +121,12 @@ run_unprivileged() {
 	[ "$(json_get "$BATS_TEST_TMPDIR/i.json" caps.IRQCHIP)" = 1 ]
 }
 
-@test "mkconfig writes a 40-byte version-2 config that starts with the magic" {
+@test "mkconfig writes a 40-byte version-3 config that starts with the magic" {
 	run "$HV" mkconfig --out "$BATS_TEST_TMPDIR/c.bin" --cpus 8
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %s "$BATS_TEST_TMPDIR/c.bin")" -eq 40 ]
-	# version 2 (u16 at offset 4), size 40 (u16 at offset 6)
-	[ "$(od -An -tu2 -j4 -N4 "$BATS_TEST_TMPDIR/c.bin" | tr -s " ")" = " 2 40" ]
+	# version 3 (u16 at offset 4), size 40 (u16 at offset 6)
+	[ "$(od -An -tu2 -j4 -N4 "$BATS_TEST_TMPDIR/c.bin" | tr -s " ")" = " 3 40" ]
 	[ "$(head -c 4 "$BATS_TEST_TMPDIR/c.bin")" = HVS1 ]
 	run "$HV" mkconfig
 	[ "$status" -eq 2 ]

@@ -19,6 +19,8 @@ struct accel_caps {
 	int api_version;
 	int nr_vcpus;		/* recommended maximum */
 	int max_vcpus;
+	int max_vcpu_id;	/* vCPU (and so APIC) IDs are below it; 0: max_vcpus bounds them */
+	bool x2apic;		/* vCPUs can run in x2APIC mode with 32-bit APIC IDs */
 	bool irqchip;
 	bool split_irqchip;
 	bool immediate_exit;
@@ -101,6 +103,13 @@ struct accel_ops {
 	 * memslot added once KVM's irqchip exists costs milliseconds.
 	 */
 	int (*vm_irqchip)(struct vm *vm);
+	/*
+	 * Before any vCPU, where the firmware runs in x2APIC mode: APIC IDs
+	 * past 255 must survive the state ioctls, and 0xff must be an ID, not
+	 * a broadcast. NULL where the backend needs nothing for it
+	 * (caps.x2apic says whether it can run x2APIC mode at all).
+	 */
+	int (*vm_x2apic)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_create)(struct vcpu *vcpu);
 	void (*vcpu_destroy)(struct vcpu *vcpu);

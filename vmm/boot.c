@@ -8,6 +8,7 @@
 #include "vcpu.h"
 #include "vm.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,37 @@ uint64_t boot_budget_ms(unsigned int boot_timeout_ms, unsigned int storm_ms, boo
 	if (!smm)
 		return t + storm;
 	return 2 * storm + t / 2 + 3 * (t / 2) + 7 * (t / 16) + t / 2;
+}
+
+int boot_check_host(const struct accel_ops *ops, const struct accel_caps *caps,
+		    unsigned int cpus, bool x2apic_asked, char *why, size_t len)
+{
+	if (cpus > (unsigned int)caps->max_vcpus) {
+		snprintf(why, len, "--cpus %u: %s allows at most %d vCPUs per VM", cpus, ops->name,
+			 caps->max_vcpus);
+		return -E2BIG;
+	}
+	if (caps->max_vcpu_id && cpus > (unsigned int)caps->max_vcpu_id) {
+		snprintf(why, len, "--cpus %u: %s allows vCPU IDs below %d (KVM_CAP_MAX_VCPU_ID), and the vCPUs' IDs are their APIC IDs, 0..%u",
+			 cpus, ops->name, caps->max_vcpu_id, cpus - 1);
+		return -E2BIG;
+	}
+	if (boot_x2apic_mode(cpus, x2apic_asked) && !caps->x2apic) {
+		char lacks[96];
+
+		if (ops == &kvm_accel_ops)
+			snprintf(lacks, sizeof(lacks),
+				 "host KVM lacks KVM_CAP_X2APIC_API (32-bit APIC IDs, no 0xff broadcast)");
+		else
+			snprintf(lacks, sizeof(lacks), "the %s backend has no x2APIC mode", ops->name);
+		if (x2apic_asked)
+			snprintf(why, len, "--x2apic: %s", lacks);
+		else
+			snprintf(why, len, "--cpus %u runs in x2APIC mode (more than %d CPUs): %s",
+				 cpus, HVSMOKE_MAX_XAPIC_CPUS, lacks);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 /* Fisher-Yates over 0..n-1 from the boot's seed: thread start order is part of the test. */
@@ -301,6 +333,17 @@ static int live_build(const struct boot_params *bp, struct boot_live *live, stru
 	if (vm__create(&live->vm, bp->ops, bp->fw, bp->fw_size, bp->smm, r->setup_error,
 		       sizeof(r->setup_error)))
 		return -1;
+	if (bp->x2apic && bp->ops->vm_x2apic) {
+		int err = bp->ops->vm_x2apic(&live->vm);
+
+		if (err) {
+			snprintf(r->setup_error, sizeof(r->setup_error),
+				 "%s: cannot set the VM up for x2APIC mode: %s", bp->ops->name,
+				 strerror(-err));
+			vm__destroy(&live->vm);
+			return -1;
+		}
+	}
 	live->hooks.handle_exit = platform__handle_exit;
 	live->hooks.run_failed = platform__run_failed;
 	live->hooks.ctx = &live->plat;
@@ -417,8 +460,8 @@ bool boot_run(const struct boot_params *bp, struct boot_result *r)
 
 	tsc_khz = bp->ops->vcpu_tsc_khz(&group->vcpus[0]);
 	boot_make_config(&cfg, bp->cpus, bp->boot_timeout_ms, tsc_khz ? tsc_khz : host_tsc_khz(),
-			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0), bp->storm_ms,
-			 bp->ipi_pattern);
+			 (bp->console ? CFG_F_CONSOLE : 0) | (bp->smm ? CFG_F_SMM : 0) |
+			 (bp->x2apic ? CFG_F_X2APIC : 0), bp->storm_ms, bp->ipi_pattern);
 	platform__init(plat, bp->cpus, &cfg, bp->console, bp->smm);
 	start_order(order, bp->cpus, bp->seed);
 	for (i = 0; i < group->count; i++) {

@@ -38,7 +38,29 @@ struct boot_params {
 	bool smm;			/* run the SMM stage (the host has SMM) */
 	struct boot_live **reuse;	/* --reuse-vm: the VM kept between boots, or NULL */
 	unsigned int ipi_pattern;	/* enum ipi_pattern */
+	bool x2apic;			/* the firmware runs every CPU in x2APIC mode */
 };
+
+/* Whether the firmware runs every CPU in x2APIC mode: on request, or past the xAPIC IDs. */
+static inline bool boot_x2apic_mode(unsigned int cpus, bool asked)
+{
+	return asked || cpus > HVSMOKE_MAX_XAPIC_CPUS;
+}
+
+/* The SMM stage's SMRAM is laid out for xAPIC IDs (protocol.h). */
+static inline bool boot_smm_fits(unsigned int cpus, bool x2apic_asked)
+{
+	return !boot_x2apic_mode(cpus, x2apic_asked) && cpus <= HVSMOKE_SMM_MAX_CPUS;
+}
+
+/*
+ * Can the backend run a boot of cpus vCPUs (in x2APIC mode on request or
+ * past HVSMOKE_MAX_XAPIC_CPUS)? 0; -E2BIG past its vCPU or vCPU ID limit
+ * (a setup error); -ENOTSUP when it has no x2APIC mode (a skip). why says
+ * which in one line.
+ */
+int boot_check_host(const struct accel_ops *ops, const struct accel_caps *caps,
+		    unsigned int cpus, bool x2apic_asked, char *why, size_t len);
 
 /* Bound from the stop request to every vCPU thread out of the guest. */
 #define BOOT_STOP_DEADLINE_MS	1000

@@ -55,7 +55,8 @@ static const char *const lat_titles[3] = { "boot latency (boots that passed)", "
 /* The keys that make a workload: two runs differing in any are not comparable. */
 static const char *const identity_keys[] = {
 	"target", "accel", "cpus", "ipi_pattern", "sync_hammer", "sync_targets", "storm_ms",
-	"quit_at", "quit_deadline_ms", "boot_timeout_ms", "smm", "reuse", "machine", "qemu_accel",
+	"quit_at", "quit_deadline_ms", "boot_timeout_ms", "smm", "apic_mode", "reuse", "machine",
+	"qemu_accel",
 };
 
 /* How each positive control shows itself: these classes are it firing, not news. */
@@ -342,6 +343,9 @@ static void view_parse(struct run_view *v)
 	v->smm_ran = bool_at(v, smm, "smm", "ran");
 
 	v->scenario = member(v, j, "", "scenario", JSON_OBJECT);
+	/* a run from before apic_mode was recorded ran in xAPIC mode, the only one there was */
+	if (v->scenario && !json_object_get(v->scenario, "apic_mode"))
+		json_object_set_new(v->scenario, "apic_mode", json_string("xapic"));
 	for (i = 0; v->scenario && i < ARRAY_SIZE(identity_keys); i++)
 		if (!json_object_get(v->scenario, identity_keys[i]))
 			bad(v, "scenario.%s is missing", identity_keys[i]);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define QUIT_EXIT_GRACE_MS	3000	/* after --quit-deadline: reports, teardown */
@@ -60,7 +61,8 @@ static int cmd_mkconfig(const struct hv_opts *o)
 
 	boot_make_config(&cfg, o->cpus, o->boot_timeout_ms, host_tsc_khz(),
 			 (o->console ? CFG_F_CONSOLE : 0) | (o->smm == SMM_ON ? CFG_F_SMM : 0) |
-			 (o->event_stream ? CFG_F_EVSTREAM : 0),
+			 (o->event_stream ? CFG_F_EVSTREAM : 0) |
+			 (boot_x2apic_mode(o->cpus, o->x2apic) ? CFG_F_X2APIC : 0),
 			 o->storm_ms, o->ipi_pattern);
 	if (out_file_open(&of, o->out_path, why, sizeof(why)))
 		die(HV_EXIT_USAGE, "--out %s: %s", o->out_path, why);
@@ -317,6 +319,7 @@ static void summary_scenario(struct run_summary *sum, const struct hv_opts *o,
 		snprintf(sc->quit_at, sizeof(sc->quit_at), "%d", o->quit_at_ms);
 	sc->quit_deadline_ms = o->quit_deadline_ms;
 	sc->boot_timeout_ms = o->boot_timeout_ms;
+	sc->apic_mode = boot_x2apic_mode(o->cpus, o->x2apic) ? "x2apic" : "xapic";
 	sc->reuse = o->cmd == CMD_QEMU ? o->qemu_reuse : o->reuse_vm;
 	sc->iterations = o->duration_s ? 0 : o->iterations;
 	sc->duration_s = o->duration_s;
@@ -327,6 +330,23 @@ static void summary_scenario(struct run_summary *sum, const struct hv_opts *o,
 		sc->machine = o->machine;
 		sc->qemu_accel = o->qemu_accel;
 	}
+}
+
+/*
+ * Every vCPU is an open file, and while a VM is built the reaper may still
+ * hold the last REAPER_MAX_PENDING: at 1024 vCPUs the common soft limit of
+ * 1024 files would fail the first VM. Raise it as far as that needs.
+ */
+static void raise_file_limit(unsigned int cpus)
+{
+	rlim_t want = (rlim_t)(cpus + 1) * (REAPER_MAX_PENDING + 2) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_debug("RLIMIT_NOFILE: %s", strerror(errno));
 }
 
 static int cmd_run(const struct hv_opts *o)
@@ -342,7 +362,7 @@ static int cmd_run(const struct hv_opts *o)
 	struct boot_live *reuse = NULL;
 	struct qmp_server qmp;
 	char err[256];
-	int write_err;
+	int write_err, r;
 
 	if (o->firmware) {
 		fw_owned = firmware_load(o->firmware, &bp->fw_size);
@@ -374,11 +394,23 @@ static int cmd_run(const struct hv_opts *o)
 		}
 		die(HV_EXIT_USAGE, "%s", host.accel_why);
 	}
-	if (!host.caps.smm)
+	r = boot_check_host(ops, &host.caps, o->cpus, o->x2apic, err, sizeof(err));
+	if (r == -ENOTSUP) {
+		snprintf(sum.skip_reason, sizeof(sum.skip_reason), "%s", err);
+		return report_skip(o, &sum, &host);
+	}
+	if (r)
+		die(HV_EXIT_USAGE, "%s", err);
+	if (!boot_smm_fits(o->cpus, o->x2apic))
+		snprintf(sum.smm_skip, sizeof(sum.smm_skip),
+			 "the SMM stage runs with at most %d CPUs, in xAPIC mode",
+			 HVSMOKE_SMM_MAX_CPUS);
+	else if (!host.caps.smm)
 		snprintf(sum.smm_skip, sizeof(sum.smm_skip), "%s",
 			 ops == &kvm_accel_ops ? "host KVM lacks KVM_CAP_X86_SMM" :
 			 ops == &mshv_accel_ops ? "MSHV has no SMM" :
 			 "the scripted accelerator has no SMM");
+	/* --smm on past the SMM stage's limits was refused with the options */
 	if (o->smm == SMM_ON && !host.caps.smm)
 		die(HV_EXIT_USAGE, "--smm on: %s", sum.smm_skip);
 	if (o->smm != SMM_AUTO)
@@ -387,10 +419,8 @@ static int cmd_run(const struct hv_opts *o)
 		die(HV_EXIT_USAGE, "--reuse-vm: %s cannot put vCPUs back to their reset mp_state",
 		    ops->name);
 	sum.smm_mode = o->smm == SMM_ON ? "on" : o->smm == SMM_OFF ? "off" : "auto";
-	sum.smm_ran = o->smm != SMM_OFF && host.caps.smm;
-	if (o->cpus > (unsigned int)host.caps.max_vcpus)
-		die(HV_EXIT_USAGE, "--cpus %u: %s allows at most %d vCPUs per VM", o->cpus, ops->name,
-		    host.caps.max_vcpus);
+	sum.smm_ran = o->smm != SMM_OFF && host.caps.smm && boot_smm_fits(o->cpus, o->x2apic);
+	raise_file_limit(o->cpus);
 
 	vcpu__init_signals();
 	/* before any thread: SIGINT/SIGTERM go to the control thread only */
@@ -423,6 +453,7 @@ static int cmd_run(const struct hv_opts *o)
 	bp->hammer = hammer_params_of(o);
 	bp->dump_registers = o->dump_registers;
 	bp->ipi_pattern = o->ipi_pattern;
+	bp->x2apic = boot_x2apic_mode(o->cpus, o->x2apic);
 
 	pr_info("seed=%llu accel=%s cpus=%u sync-policy=%s sync-hammer=%s",
 		(unsigned long long)seed, ops->name, o->cpus, sum.sync_policy, sum.sync_hammer);
@@ -478,6 +509,7 @@ static int cmd_qemu(const struct hv_opts *o)
 	qp.ipi_pattern = o->ipi_pattern;
 	qp.console = o->console;
 	qp.smm = o->smm == SMM_ON;
+	qp.x2apic = boot_x2apic_mode(o->cpus, o->x2apic);
 	qp.hammer = hammer_params_of(o);
 
 	host_info_gather(&host, "auto");

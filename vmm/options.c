@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Hand-rolled so that every bad flag gives one clear line and nothing exits from here. */
 #include "options.h"
+#include "boot.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -43,15 +44,17 @@ void opts_usage(FILE *f)
 	      "       hvsmoke info [--json]       host kernel, KVM API version and caps, CPU model\n"
 	      "       hvsmoke qemu [options]      the same scenario with the host's QEMU as the VMM\n"
 	      "       hvsmoke mkconfig --out FILE [--cpus N] [--boot-timeout MS] [--storm MS] [--smm on|off]\n"
-	      "                        [--console] [--ipi-pattern P] [--event-stream]\n"
+	      "                        [--console] [--ipi-pattern P] [--event-stream] [--x2apic]\n"
 	      "                                   write the fw_cfg config file (for qemu -fw_cfg)\n"
 	      "options:\n"
 	      "  --accel kvm|mshv|auto|script:FILE  accelerator (default auto: KVM, then MSHV)\n"
-	      "  --cpus N                  vCPUs, 1..255 (default 4)\n"
+	      "  --cpus N                  vCPUs, 1..1024 and at most the host's (default 4); more\n"
+	      "                            than 255 run in x2APIC mode\n"
 	      "  --iterations K            boots to run (default 10)\n"
 	      "  --duration SEC            run boots until SEC seconds pass instead\n"
 	      "  --seed S                  run seed (default random; always printed)\n"
-	      "  --boot-timeout MS         per-boot deadline (default 2000)\n"
+	      "  --boot-timeout MS         per-boot deadline (default 2000 per started 256 CPUs:\n"
+	      "                            2000 up to 256, 8000 at 1024)\n"
 	      "  --firmware FILE           firmware image, at most 64 KiB (default embedded)\n"
 	      "  --json FILE               write a JSON summary\n"
 	      "  --junit FILE              write a JUnit XML report\n"
@@ -67,9 +70,11 @@ void opts_usage(FILE *f)
 	      "  --quit-deadline MS        bound from a quit to every vCPU thread out (default 500)\n"
 	      "  --kick exit-request|legacy-signal  how vCPUs are told to stop (default exit-request)\n"
 	      "  --qmp PATH                serve QMP on a UNIX socket (mode 0600)\n"
-	      "  --smm auto|on|off         the SMM stage: where the host has SMM (default auto;\n"
-	      "                            qemu: off unless on)\n"
+	      "  --smm auto|on|off         the SMM stage: where the host has SMM, with at most 255\n"
+	      "                            CPUs in xAPIC mode (default auto; qemu: off unless on)\n"
 	      "  --ipi-pattern P           how the BSP wakes APs: hvsmoke (default), seabios, mp-spec\n"
+	      "  --x2apic                  every CPU in x2APIC mode, whatever --cpus (the SMM stage\n"
+	      "                            is xAPIC-only: off with --smm auto, an error with on)\n"
 	      "qemu options (run's --accel, --sync-policy, --kick, --reuse-vm, --qmp and\n"
 	      "--dump-registers do not apply):\n"
 	      "  --qemu PATH               QEMU binary (default qemu-system-x86_64 from PATH)\n"
@@ -128,15 +133,17 @@ struct uint_opt {
 	const char *name;
 	size_t offset;
 	uint64_t lo, hi;
+	const char *hi_why;		/* why hi is the limit, when it is not obvious */
 };
 
 static const struct uint_opt uint_opts[] = {
-	{ "--cpus", offsetof(struct hv_opts, cpus), 1, HVSMOKE_MAX_CPUS },
-	{ "--iterations", offsetof(struct hv_opts, iterations), 1, 100000000 },
-	{ "--duration", offsetof(struct hv_opts, duration_s), 1, 7 * 86400 },
-	{ "--boot-timeout", offsetof(struct hv_opts, boot_timeout_ms), 10, 600000 },
-	{ "--quit-deadline", offsetof(struct hv_opts, quit_deadline_ms), 1, 600000 },
-	{ "--storm", offsetof(struct hv_opts, storm_ms), 0, 60000 },
+	{ "--cpus", offsetof(struct hv_opts, cpus), 1, HVSMOKE_MAX_CPUS,
+	  "the most the firmware's APIC ID bitmap holds" },
+	{ "--iterations", offsetof(struct hv_opts, iterations), 1, 100000000, NULL },
+	{ "--duration", offsetof(struct hv_opts, duration_s), 1, 7 * 86400, NULL },
+	{ "--boot-timeout", offsetof(struct hv_opts, boot_timeout_ms), 10, 600000, NULL },
+	{ "--quit-deadline", offsetof(struct hv_opts, quit_deadline_ms), 1, 600000, NULL },
+	{ "--storm", offsetof(struct hv_opts, storm_ms), 0, 60000, NULL },
 };
 
 static const char **str_opt(struct hv_opts *o, const char *name)
@@ -168,7 +175,7 @@ static bool option_known(const char *name)
 		"--dump-registers", "--reuse-vm", "--sync-policy", "--sync-hammer",
 		"--sync-targets", "--storm", "--quit-at", "--quit-deadline", "--kick", "--qmp",
 		"--smm", "--ipi-pattern", "--event-stream", "--qemu", "--machine", "--qemu-accel",
-		"--qemu-arg", "--qemu-reuse", "--max-slowdown",
+		"--qemu-arg", "--qemu-reuse", "--max-slowdown", "--x2apic",
 	};
 	size_t i;
 
@@ -187,7 +194,7 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 	static const char *const compare[] = { "--json", "--junit", "--max-slowdown", NULL };
 	static const char *const mkconfig[] = { "--out", "--cpus", "--boot-timeout", "--storm",
 						"--console", "--smm", "--ipi-pattern",
-						"--event-stream", NULL };
+						"--event-stream", "--x2apic", NULL };
 	/* the QEMU target's own, and the native VMM's own */
 	static const char *const qemu_only[] = { "--qemu", "--machine", "--qemu-accel",
 						 "--qemu-arg", "--qemu-reuse", NULL };
@@ -220,6 +227,7 @@ static bool option_fits(enum hv_cmd cmd, const char *name)
 
 struct parse_state {
 	bool iterations_set;
+	bool boot_timeout_set;
 	enum hv_cmd asked;	/* CMD_HELP or CMD_VERSION once asked for, else the subcommand */
 };
 
@@ -282,6 +290,9 @@ static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a
 		val = take_value(val, argc, argv, i);
 		if (!val)
 			return fail(err, errlen, "%s needs a value", name);
+		if (u->hi_why && !parse_u64(val, u->hi + 1, UINT64_MAX, &v))
+			return fail(err, errlen, "%s: %s is more than %llu, %s", name, val,
+				    (unsigned long long)u->hi, u->hi_why);
 		if (parse_u64(val, u->lo, u->hi, &v))
 			return fail(err, errlen, "%s: '%s' is not a number in %llu..%llu",
 				    name, val, (unsigned long long)u->lo,
@@ -289,6 +300,8 @@ static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a
 		*(unsigned int *)((char *)o + u->offset) = (unsigned int)v;
 		if (!strcmp(name, "--iterations"))
 			ps->iterations_set = true;
+		if (!strcmp(name, "--boot-timeout"))
+			ps->boot_timeout_set = true;
 		return 0;
 	}
 
@@ -460,6 +473,8 @@ static int parse_option(struct hv_opts *o, struct parse_state *ps, const char *a
 		o->qemu_reuse = true;
 	else if (!strcmp(a, "--event-stream"))
 		o->event_stream = true;
+	else if (!strcmp(a, "--x2apic"))
+		o->x2apic = true;
 	else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 		o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
 	else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
@@ -532,12 +547,26 @@ int opts_parse(struct hv_opts *o, int argc, char **argv, char *err, size_t errle
 	    (strncmp(o->accel, "script:", 7) || !o->accel[7]))
 		return fail(err, errlen, "--accel: '%s' is not one of kvm, mshv, auto, script:FILE",
 			    o->accel);
+	if (!ps.boot_timeout_set)
+		o->boot_timeout_ms = OPT_DEFAULT_BOOT_TIMEOUT_MS *
+				     ((o->cpus + OPT_BOOT_TIMEOUT_CPUS - 1) / OPT_BOOT_TIMEOUT_CPUS);
 	if (o->duration_s && ps.iterations_set)
 		return fail(err, errlen, "--iterations and --duration exclude each other");
 	if (o->cmd == CMD_MKCONFIG && !o->out_path)
 		return fail(err, errlen, "mkconfig needs --out FILE");
 	if (o->cmd == CMD_QEMU && o->smm == SMM_AUTO)
 		o->smm = SMM_OFF;	/* QEMU's SMM needs a machine option: only on request */
+	if (o->smm == SMM_ON && !boot_smm_fits(o->cpus, o->x2apic)) {
+		char mode[48];
+
+		if (o->x2apic)
+			snprintf(mode, sizeof(mode), "--x2apic asks for x2APIC mode");
+		else
+			snprintf(mode, sizeof(mode), "--cpus %u is more", o->cpus);
+		return fail(err, errlen,
+			    "--smm on: the SMM stage supports at most %d CPUs, in xAPIC mode (per-CPU SMRAM below 640 KiB); %s",
+			    HVSMOKE_SMM_MAX_CPUS, mode);
+	}
 	if (o->cmd == CMD_COMPARE && (!o->base_path || !o->new_path))
 		return fail(err, errlen, "usage: hvsmoke compare BASE.json NEW.json [--json FILE] [--junit FILE] [--max-slowdown R]");
 	if (o->cmd == CMD_COMPARE && (!*o->base_path || !*o->new_path))

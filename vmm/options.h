@@ -65,6 +65,7 @@ struct hv_opts {
 	int verbose;			/* -v count, -1 with -q */
 	unsigned int ipi_pattern;	/* enum ipi_pattern */
 	bool event_stream;		/* mkconfig: CFG_F_EVSTREAM */
+	bool x2apic;			/* --x2apic: x2APIC mode at any CPU count (CFG_F_X2APIC) */
 	/* the QEMU target */
 	const char *qemu;		/* --qemu: binary, default from PATH */
 	const char *machine;		/* pc or q35 */
@@ -79,7 +80,13 @@ struct hv_opts {
 
 #define OPT_DEFAULT_CPUS		4
 #define OPT_DEFAULT_ITERATIONS		10
+/*
+ * --boot-timeout's default, per started OPT_BOOT_TIMEOUT_CPUS CPUs: the APs'
+ * way online grows faster than their count (on a 2-core host 50 ms at 256
+ * vCPUs, 0.5 s at 1024), and the firmware's scan waits half the deadline.
+ */
 #define OPT_DEFAULT_BOOT_TIMEOUT_MS	2000
+#define OPT_BOOT_TIMEOUT_CPUS		256
 #define OPT_DEFAULT_MAX_SLOWDOWN	1.25
 
 void opts_init(struct hv_opts *o);

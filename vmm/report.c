@@ -99,9 +99,11 @@ static void caps_json(FILE *f, const struct accel_caps *c)
 {
 	fprintf(f, "{\"IRQCHIP\": %d, \"SPLIT_IRQCHIP\": %d, \"IMMEDIATE_EXIT\": %d, "
 		   "\"MP_STATE\": %d, \"VCPU_EVENTS\": %d, \"READONLY_MEM\": %d, \"X86_SMM\": %d, "
-		   "\"GET_TSC_KHZ\": %d, \"NR_VCPUS\": %d, \"MAX_VCPUS\": %d}",
+		   "\"GET_TSC_KHZ\": %d, \"NR_VCPUS\": %d, \"MAX_VCPUS\": %d, \"MAX_VCPU_ID\": %d, "
+		   "\"X2APIC_API\": %d}",
 		c->irqchip, c->split_irqchip, c->immediate_exit, c->mp_state, c->vcpu_events,
-		c->readonly_mem, c->smm, c->tsc_khz, c->nr_vcpus, c->max_vcpus);
+		c->readonly_mem, c->smm, c->tsc_khz, c->nr_vcpus, c->max_vcpus, c->max_vcpu_id,
+		c->x2apic);
 }
 
 static void qemu_host_json(FILE *f, const struct qemu_host *q)
@@ -182,6 +184,8 @@ void host_info_print(FILE *f, const struct host_info *h, bool json)
 	fprintf(f, "X86_SMM:         %d%s\n", c->smm, c->smm ? "" : "  (SMM checks will skip)");
 	fprintf(f, "GET_TSC_KHZ:     %d\nNR_VCPUS:        %d\nMAX_VCPUS:       %d\n", c->tsc_khz,
 		c->nr_vcpus, c->max_vcpus);
+	fprintf(f, "MAX_VCPU_ID:     %d\nX2APIC_API:      %d%s\n", c->max_vcpu_id, c->x2apic,
+		c->x2apic ? "" : "  (no x2APIC mode: at most 255 CPUs)");
 }
 
 void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, uint64_t seed)
@@ -202,6 +206,7 @@ void summary_init(struct run_summary *s, const char *accel, unsigned int cpus, u
 	s->scenario.sync_targets = "all";
 	s->scenario.kick = "exit-request";
 	s->scenario.fw_source = "embedded";
+	s->scenario.apic_mode = "xapic";
 	snprintf(s->scenario.quit_at, sizeof(s->scenario.quit_at), "never");
 	snprintf(s->scenario.fw_variant, sizeof(s->scenario.fw_variant), "standard");
 	now = time(NULL);
@@ -662,9 +667,9 @@ static void scenario_json(FILE *f, const struct run_summary *s)
 		   "\"sync_hammer\": \"%s\", \"sync_targets\": \"%s\", \"kick\": \"%s\",\n",
 		s->cpus, s->ipi_pattern, s->sync_policy, s->sync_hammer, sc->sync_targets, sc->kick);
 	fprintf(f, "    \"storm_ms\": %u, \"quit_at\": \"%s\", \"quit_deadline_ms\": %u, "
-		   "\"boot_timeout_ms\": %u, \"smm\": \"%s\", \"reuse\": %s,\n",
+		   "\"boot_timeout_ms\": %u, \"smm\": \"%s\", \"apic_mode\": \"%s\", \"reuse\": %s,\n",
 		sc->storm_ms, sc->quit_at, sc->quit_deadline_ms, sc->boot_timeout_ms,
-		s->smm_mode ? s->smm_mode : "auto", sc->reuse ? "true" : "false");
+		s->smm_mode ? s->smm_mode : "auto", sc->apic_mode, sc->reuse ? "true" : "false");
 	fprintf(f, "    \"firmware\": {\"variant\": \"%s\", \"source\": \"%s\", \"size\": %zu, "
 		   "\"fnv1a64\": \"%016llx\"},\n    \"machine\": ",
 		sc->fw_variant, sc->fw_source, sc->fw_size, (unsigned long long)sc->fw_fnv1a64);

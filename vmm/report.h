@@ -65,6 +65,7 @@ struct scenario_info {
 	char quit_at[16];		/* "never", "random" or milliseconds */
 	unsigned int quit_deadline_ms;
 	unsigned int boot_timeout_ms;
+	const char *apic_mode;		/* "xapic" or "x2apic" */
 	bool reuse;			/* --reuse-vm / --qemu-reuse */
 	char fw_variant[24];		/* the image's own tag; "custom" without one */
 	const char *fw_source;		/* "embedded" or "file" */

@@ -15,6 +15,12 @@
 #define SIG_KICK		VCPU_SIG_KICK
 #define KICK_RESEND_NS		200000ull	/* resend the signal until acknowledged */
 #define PARK_SLICE_NS		50000000ull	/* a parked thread re-checks this often */
+/*
+ * A vCPU thread's deepest path is a sync or an exit handler with a few
+ * hundred bytes of locals, and a formatted line (pr_*: 1 KiB): glibc's
+ * 8 MiB default would reserve 8 GiB of address space at 1024 vCPUs.
+ */
+#define VCPU_THREAD_STACK	(256u << 10)
 
 static void kick_handler(int sig)
 {
@@ -364,6 +370,7 @@ int vcpu_group__create(struct vcpu_group *g, struct vm *vm, unsigned int count,
 
 		v->vm = vm;
 		v->id = i;
+		v->nr_vcpus = count;
 		v->fd = -1;
 		v->hooks = hooks;
 		v->group_lock = &g->lock;
@@ -385,19 +392,26 @@ int vcpu_group__create(struct vcpu_group *g, struct vm *vm, unsigned int count,
 
 int vcpu_group__start(struct vcpu_group *g, const unsigned int *order, char *err, size_t errlen)
 {
+	pthread_attr_t attr;
 	unsigned int i;
+	int r = 0;
 
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, VCPU_THREAD_STACK);
 	for (i = 0; i < g->count; i++) {
 		struct vcpu *v = &g->vcpus[order ? order[i] : i];
-		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
 
+		r = pthread_create(&v->thread, &attr, vcpu_thread, v);
 		if (r) {
-			snprintf(err, errlen, "cannot start vCPU %u thread: %s", v->id, strerror(r));
-			return -r;
+			/* the threads started so far are stopped and joined as in any boot */
+			snprintf(err, errlen, "cannot start vCPU %u thread (%u of %u running): %s",
+				 v->id, i, g->count, strerror(r));
+			break;
 		}
 		atomic_store(&v->thread_started, true);
 	}
-	return 0;
+	pthread_attr_destroy(&attr);
+	return -r;
 }
 
 unsigned int vcpu_group__stop(struct vcpu_group *g, uint64_t deadline_ns)

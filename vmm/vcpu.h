@@ -58,6 +58,7 @@ struct vcpu_work {
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;		/* also its APIC ID */
+	unsigned int nr_vcpus;		/* in its VM: the topology its CPUID describes */
 	int fd;
 	void *priv;			/* the accelerator's per-vCPU state */
 	const struct vcpu_hooks *hooks;

@@ -67,7 +67,7 @@ static void test_forms(void)
 		    o.quit_deadline_ms == 250 && !strcmp(o.qmp_path, "/tmp/q"), "quit options");
 	TEST_ASSERT(parse(&o, err, ARGS("--quit-at", "0")) == 0 && o.quit_at_ms == 0, "%s", err);
 	TEST_ASSERT(parse(&o, err, ARGS("mkconfig", "--out", "c", "--storm", "3")) == 0, "%s", err);
-	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "255")) == 0, "%s", err);
+	TEST_ASSERT(parse(&o, err, ARGS("--cpus", "1024")) == 0, "%s", err);
 	TEST_ASSERT(parse(&o, err, ARGS("--seed", "18446744073709551615")) == 0, "%s", err);
 	TEST_ASSERT(o.seed == UINT64_MAX, "max seed");
 }
@@ -78,7 +78,7 @@ static void test_bad(void)
 		ARGS("--bogus"),
 		ARGS("--cpus", "0"),
 		ARGS("--cpus", "100000"),
-		ARGS("--cpus", "256"),
+		ARGS("--cpus", "1025"),
 		ARGS("--cpus", "-1"),
 		ARGS("--cpus", "4x"),
 		ARGS("--cpus", ""),

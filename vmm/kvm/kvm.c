@@ -22,6 +22,12 @@
 #define KVM_CPUID_MAX_ENTRIES	256
 #define KVM_TSS_GPA		0xfffbd000u	/* 3 pages, below the ROM */
 #define KVM_IDENTITY_MAP_GPA	0xfffbc000u	/* 1 page, below the TSS */
+/*
+ * x2APIC mode: KVM_GET/SET_LAPIC carry the whole 32-bit APIC ID (without
+ * this they shift it into the xAPIC's 8 bits, and an ID past 255 does not
+ * survive a sync), and an IPI to ID 0xff goes to that one CPU, not to all.
+ */
+#define KVM_X2APIC_FLAGS	(KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
 
 /* Process-wide: the device and what does not change between VMs. */
 static struct {
@@ -128,6 +134,9 @@ static void kvm_probe_once(void)
 	c->max_vcpus = check_cap(KVM_CAP_MAX_VCPUS);
 	if (!c->max_vcpus)
 		c->max_vcpus = c->nr_vcpus ? c->nr_vcpus : 4;
+	c->max_vcpu_id = check_cap(KVM_CAP_MAX_VCPU_ID);
+	/* the cap's value is the feature flags this KVM knows */
+	c->x2apic = (check_cap(KVM_CAP_X2APIC_API) & KVM_X2APIC_FLAGS) == KVM_X2APIC_FLAGS;
 
 	if (!c->irqchip || !c->immediate_exit || !c->mp_state || !c->vcpu_events) {
 		kvm.probe_err = -ENOTSUP;
@@ -227,29 +236,112 @@ static int kvm_vm_map(struct vm *vm, uint32_t slot, uint64_t gpa, void *hva, uin
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) ? -errno : 0;
 }
 
+/* Before the vCPUs: KVM refuses the cap (EBUSY) once one exists. */
+static int kvm_vm_x2apic(struct vm *vm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X2APIC_API,
+		.args = { KVM_X2APIC_FLAGS },
+	};
+
+	return ioctl(vm->fd, KVM_ENABLE_CAP, &cap) ? -errno : 0;
+}
+
 static void kvm_vm_destroy(struct vm *vm)
 {
 	close(vm->fd);
 	vm->fd = -1;
 }
 
-static void cpuid_set_apic_id(struct kvm_cpuid2 *cpuid, unsigned int apic_id)
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+#define CPUID_1_EDX_HTT		(1u << 28)	/* CPUID.1:EBX[23:16] is valid */
+#define CPUID_TOPO_SUBLEAVES	3		/* SMT, core, and the invalid level that ends them */
+#define CPUID_TOPO_SMT		1u		/* level types, in ECX[15:8] */
+#define CPUID_TOPO_CORE		2u
+
+/* Bits an ID field needs for n IDs: the x2APIC ID shift of a level of n. */
+static unsigned int id_bits(unsigned int n)
+{
+	unsigned int b = 0;
+
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/*
+ * Leaf 0xb or 0x1f, built here: what KVM lists is the host's own subleaf 0.
+ * Every subleaf carries the x2APIC ID in EDX and its own number in ECX[7:0].
+ */
+static void cpuid_topology(struct kvm_cpuid_entry2 *e, uint32_t function, unsigned int apic_id,
+			   unsigned int ncpus)
 {
 	unsigned int i;
 
-	for (i = 0; i < cpuid->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-
-		if (e->function == 1)
-			e->ebx = (e->ebx & 0x00ffffffu) | (apic_id << 24);
-		else if (e->function == 0xb || e->function == 0x1f)
-			e->edx = apic_id;	/* x2APIC ID in the topology leaves */
+	for (i = 0; i < CPUID_TOPO_SUBLEAVES; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].function = function;
+		e[i].index = i;
+		e[i].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		e[i].ecx = i;
+		e[i].edx = apic_id;
 	}
+	/* one thread per core: nothing to shift out at the SMT level */
+	e[0].ebx = 1;
+	e[0].ecx |= CPUID_TOPO_SMT << 8;
+	/* every vCPU is a core of the one package */
+	e[1].eax = id_bits(ncpus);
+	e[1].ebx = ncpus;
+	e[1].ecx |= CPUID_TOPO_CORE << 8;
+}
+
+unsigned int kvm__cpuid_build(const struct kvm_cpuid_entry2 *host, unsigned int nhost,
+			      unsigned int apic_id, unsigned int ncpus,
+			      struct kvm_cpuid_entry2 *out)
+{
+	/* the logical processor IDs a package spans: a power of two, in 8 bits */
+	unsigned int span = 1u << id_bits(ncpus);
+	bool leaf_1f = false;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nhost; i++) {
+		struct kvm_cpuid_entry2 *e = &out[n];
+
+		if (host[i].function == 0xb)
+			continue;
+		if (host[i].function == 0x1f) {
+			leaf_1f = true;
+			continue;
+		}
+		*e = host[i];
+		n++;
+		if (e->function == 0 && e->eax < 0xb)
+			e->eax = 0xb;	/* or the guest never looks at the topology leaf */
+		if (e->function != 1)
+			continue;
+		/*
+		 * The initial APIC ID is the x2APIC ID's low 8 bits, as on
+		 * hardware past 255; the whole ID is in leaf 0xb.
+		 */
+		e->ebx = (e->ebx & 0x0000ffffu) | (apic_id & 0xffu) << 24 |
+			 (span < 0xff ? span : 0xff) << 16;
+		e->ecx |= CPUID_1_ECX_X2APIC;
+		if (ncpus > 1)
+			e->edx |= CPUID_1_EDX_HTT;
+		else
+			e->edx &= ~CPUID_1_EDX_HTT;
+	}
+	cpuid_topology(&out[n], 0xb, apic_id, ncpus);
+	n += CPUID_TOPO_SUBLEAVES;
+	if (leaf_1f) {
+		cpuid_topology(&out[n], 0x1f, apic_id, ncpus);
+		n += CPUID_TOPO_SUBLEAVES;
+	}
+	return n;
 }
 
 static int kvm_vcpu_create(struct vcpu *vcpu)
 {
-	size_t cpuid_size = sizeof(*kvm.cpuid) + kvm.cpuid->nent * sizeof(kvm.cpuid->entries[0]);
 	struct kvm_cpuid2 *cpuid;
 	void *run;
 	int r;
@@ -269,9 +361,10 @@ static int kvm_vcpu_create(struct vcpu *vcpu)
 	vcpu->priv = run;
 
 	/* Without its own APIC ID in CPUID every AP would report ID 0. */
-	cpuid = xzalloc(cpuid_size);
-	memcpy(cpuid, kvm.cpuid, cpuid_size);
-	cpuid_set_apic_id(cpuid, vcpu->id);
+	cpuid = xzalloc(sizeof(*cpuid) + (kvm.cpuid->nent + KVM_CPUID_TOPO_ENTRIES) *
+			sizeof(cpuid->entries[0]));
+	cpuid->nent = kvm__cpuid_build(kvm.cpuid->entries, kvm.cpuid->nent, vcpu->id,
+				       vcpu->nr_vcpus, cpuid->entries);
 	r = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;
 	free(cpuid);
 	if (r) {
@@ -560,6 +653,7 @@ const struct accel_ops kvm_accel_ops = {
 	.vm_create = kvm_vm_create,
 	.vm_map = kvm_vm_map,
 	.vm_irqchip = kvm_vm_irqchip,
+	.vm_x2apic = kvm_vm_x2apic,
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_unmap = kvm_vcpu_unmap,

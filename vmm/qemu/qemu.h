@@ -41,6 +41,8 @@ struct qemu_params {
 	unsigned int ipi_pattern;
 	bool console;
 	bool smm;
+	bool x2apic;			/* every CPU in x2APIC mode: --x2apic, or more than
+					 * HVSMOKE_MAX_XAPIC_CPUS CPUs (CFG_F_X2APIC) */
 	struct hammer_params hammer;	/* its seed is derived per boot */
 };
 
