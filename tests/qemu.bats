@@ -122,3 +122,27 @@ fw_cfg_reads() {
 	qemu_boot kvm 4 "$FW"
 	check_pass_log 4
 }
+
+@test "QEMU KVM -smp 288 -machine q35: every CPU in x2APIC mode, all 287 APs online (where QEMU can use KVM)" {
+	require_kvm
+	if ! timeout 20 qemu-system-x86_64 -accel kvm -machine q35 -smp 288 -display none -nodefaults \
+		-S -no-reboot -bios "$FW" -qmp stdio >/dev/null 2>&1 <<< '{"execute":"qmp_capabilities"}{"execute":"quit"}'; then
+		skip "QEMU cannot start -smp 288 with -accel kvm here"
+	fi
+	qemu_boot kvm 288 "$FW" >/dev/null
+	check_pass_log 288
+	grep -q '^hvsmoke: apic-mode x2apic bsp=0$' "$LOG"
+	# IDs above 255 came online under their own x2APIC IDs, each once
+	[ "$(grep -cE '^hvsmoke: ap-online apic=(25[6-9]|2[67][0-9]|28[0-7])$' "$LOG")" -eq 32 ]
+	grep -q '^hvsmoke: ap-online apic=287$' "$LOG"
+}
+
+@test "QEMU TCG -smp 4 without x2APIC in its CPU: the firmware asked for x2APIC says so (error 6, code 0x14)" {
+	"$HV" mkconfig --out "$BATS_TEST_TMPDIR/cfg.bin" --cpus 4 --x2apic --console
+	qemu_boot tcg 4 "$FW" -cpu qemu64,-x2apic \
+		-fw_cfg "name=opt/hvsmoke/config,file=$BATS_TEST_TMPDIR/cfg.bin"
+	[ "$status" -eq 41 ]
+	grep -q '^hvsmoke: error code=6$' "$LOG"
+	grep -q '^hvsmoke: done code=0x14$' "$LOG"
+	! grep -q 'ap-online' "$LOG"
+}

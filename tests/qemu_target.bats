@@ -288,3 +288,41 @@ sys.exit(0 if 5 <= rate <= 30 else 1)' "$J"
 		[ "$(json_get "$J" ipi_pattern)" = $p ]
 	done
 }
+
+@test "qemu KVM: -smp 288 on q35 boots in x2APIC mode, every AP online once" {
+	require_qemu_kvm
+	run timeout 300 "$HV" qemu --machine q35 --cpus 288 --iterations 2 --json "$J"
+	tail -4 <<< "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$J" iterations_run)" -eq 2 ]
+	[ "$(json_get "$J" scenario.apic_mode)" = x2apic ]
+	[ "$(grep -c '^ok [12] - boot [12]: 288/288 CPUs online' <<< "$output")" -eq 2 ]
+}
+
+@test "qemu TCG: -smp 288 passes, or is a skip with QEMU's reason where its LAPIC has no x2APIC" {
+	run timeout 300 "$HV" qemu --machine q35 --qemu-accel tcg --cpus 288 --iterations 1
+	tail -3 <<< "$output"
+	if [ "$status" -eq 0 ]; then
+		grep -q '^ok 1 - boot 1: 288/288 CPUs online' <<< "$output"
+		return
+	fi
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"SKIP QEMU (qemu-system-x86_64, -accel tcg) cannot run here: "*"X2APIC"* ]]
+}
+
+@test "qemu: --x2apic where QEMU's CPU has none is a skip naming it; with KVM's, N=4 passes" {
+	run timeout 120 "$HV" qemu --qemu-accel tcg --x2apic --cpus 4 --iterations 3 --json "$J"
+	tail -3 <<< "$output"
+	if [ "$status" -eq 4 ]; then
+		[[ "$output" == *"gives the guest CPU no x2APIC"* ]]
+		[ "$(json_get "$J" verdict)" = skip ]
+		[[ "$(json_get "$J" skip_reason)" == *"no x2APIC"* ]]
+	else
+		[ "$status" -eq 0 ]
+	fi
+	require_qemu_kvm
+	run timeout 120 "$HV" qemu --x2apic --cpus 4 --iterations 10 --json "$J"
+	tail -3 <<< "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$J" scenario.apic_mode)" = x2apic ]
+}

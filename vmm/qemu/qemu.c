@@ -1253,7 +1253,9 @@ static bool refuses_accel(const char *line)
 		"Could not access KVM",
 		"accelerator",			/* "invalid accelerator mshv", "No accelerator found" */
 		"not supported by this hypervisor",	/* q35,smm=on on KVM without SMM */
-		"does not support", NULL,
+		"does not support",
+		"requires kernel irqchip",	/* > 255 CPUs where the LAPIC is QEMU's (TCG) */
+		NULL,
 	};
 	const char *msg = line;
 	unsigned int i;
@@ -1267,6 +1269,44 @@ static bool refuses_accel(const char *line)
 		if (strstr(msg, phrases[i]))
 			return true;
 	return false;
+}
+
+/*
+ * x2APIC mode needs a guest CPU that offers it. QEMU drops a feature its
+ * accelerator cannot give from CPUID with no more than a warning (7.2's TCG
+ * has no x2APIC), so ask the first CPU's QOM object what the guest will see.
+ * False, with the reason in err, only when QEMU says it is off: an answer
+ * that does not come leaves it to the firmware, which then reports
+ * FWERR_NO_X2APIC itself.
+ */
+static bool x2apic_offered(struct qemu_target *t, char *err, size_t len)
+{
+	struct qemu_proc *q = t->proc;
+	uint64_t deadline = now_ns() + QEMU_STOP_MS * 1000000ull;
+	const char *path = NULL;
+	char why[160];
+	json_t *cpus, *cpu, *on;
+	bool offered = true;
+	size_t i;
+
+	cpus = qmpc_command(&q->ctl, "query-cpus-fast", NULL, deadline, why, sizeof(why));
+	json_array_foreach(cpus, i, cpu)
+		if (json_integer_value(json_object_get(cpu, "cpu-index")) == 0)
+			path = json_string_value(json_object_get(cpu, "qom-path"));
+	if (path) {
+		on = qmpc_command(&q->ctl, "qom-get",
+				  json_pack("{s:s, s:s}", "path", path, "property", "x2apic"),
+				  deadline, why, sizeof(why));
+		if (json_is_false(on)) {
+			offered = false;
+			snprintf(err, len,
+				 "x2APIC mode: QEMU's %s accelerator gives the guest CPU no x2APIC (CPUID.01H:ECX.x2apic off)",
+				 t->p.accel);
+		}
+		json_decref(on);
+	}
+	json_decref(cpus);
+	return offered;
 }
 
 /* The running QEMU's CPU time, all its threads: /proc/PID/stat utime + stime. */
@@ -1334,7 +1374,8 @@ int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *e
 
 	boot_make_config(&cfg, p->cpus, p->boot_timeout_ms, host_tsc_khz(),
 			 CFG_F_EVSTREAM | CFG_F_EVACK | (p->console ? CFG_F_CONSOLE : 0) |
-			 (p->smm ? CFG_F_SMM : 0), p->storm_ms, p->ipi_pattern);
+			 (p->smm ? CFG_F_SMM : 0) | (p->x2apic ? CFG_F_X2APIC : 0), p->storm_ms,
+			 p->ipi_pattern);
 	if (write_private(t->fw_path, p->fw, p->fw_size) ||
 	    write_private(t->cfg_path, &cfg, sizeof(cfg))) {
 		snprintf(err, len, "cannot write into %s: %s", t->dir, strerror(errno));
@@ -1363,6 +1404,8 @@ int qemu_target_open(struct qemu_target *t, const struct qemu_params *p, char *e
 	}
 
 	ret = start_qemu(t, err, len, &early);
+	if (!ret && p->x2apic && !x2apic_offered(t, err, len))
+		ret = HV_EXIT_SKIP;
 	if (ret == HV_EXIT_SKIP) {
 		qemu_target_close(t);
 		return HV_EXIT_SKIP;
