@@ -91,7 +91,7 @@ boots_pass() {
 	run "$HV" --cpus 1 --iterations 1 --firmware "$TESTFW/bad_event.bin"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"class: guest-crash"* ]]
-	[[ "$output" == *"unknown event type 0x77"* ]]
+	[[ "$output" == *"unknown event type 0x1f"* ]]
 }
 
 @test "a 1-byte write to the event port is a guest-crash" {

@@ -27,9 +27,18 @@ static uint32_t le(const uint8_t *p, unsigned int n)
 /* config.asm's .validate and .derive, in the firmware's own terms */
 static bool firmware_runs(const uint8_t *p, size_t len)
 {
-	return len >= HVSMOKE_CFG_SIZE && le(p, 4) == HVSMOKE_CFG_MAGIC &&
-	       le(p + 4, 2) == HVSMOKE_CFG_VERSION && le(p + 6, 2) == HVSMOKE_CFG_SIZE &&
-	       le(p + 36, 4) <= IPI_PATTERN_MAX && le(p + 12, 4) <= HVSMOKE_MAX_CPUS;
+	uint32_t flags, expected;
+	bool x2apic;
+
+	if (len < HVSMOKE_CFG_SIZE)
+		return false;
+	flags = le(p + 8, 4);
+	expected = le(p + 12, 4);
+	/* x2APIC mode, asked for or forced by the count, leaves no room for SMM */
+	x2apic = (flags & CFG_F_X2APIC) || expected > HVSMOKE_MAX_XAPIC_CPUS;
+	return le(p, 4) == HVSMOKE_CFG_MAGIC && le(p + 4, 2) == HVSMOKE_CFG_VERSION &&
+	       le(p + 6, 2) == HVSMOKE_CFG_SIZE && le(p + 36, 4) <= IPI_PATTERN_MAX &&
+	       expected <= HVSMOKE_MAX_CPUS && !(x2apic && (flags & CFG_F_SMM));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,7 +4,7 @@
 %include "reset.inc"
 start:
 	mov	dx, PORT_EVENT
-	mov	eax, 0x00000077
+	mov	eax, 0x0000001f		; type 31: none; APIC ID 0, argument 0
 	out	dx, eax
 	mov	dx, PORT_COMPLETION
 	mov	al, DONE_PASS

@@ -37,7 +37,7 @@ static void test_wide_values(void)
 	refused("vcpu 0: event 1 0 0x10000\n", "arg 0x10000 does not fit in 16 bits");
 	refused("vcpu 0: done 0x110\n", "code 0x110 does not fit in 8 bits");
 	refused("vcpu 0: after 1 0x100000000\n", "entry count 0x100000000 does not fit in 32 bits");
-	refused("vcpu 0: after 1024 1\n", "vcpu 1024 is out of range 0..1023");
+	refused("vcpu 0: after 1024 1\n", "vcpu 1024 does not fit in 10 bits");
 	refused("vcpu 0: mmio 0x100000000\n", "address 0x100000000 does not fit in 32 bits");
 	refused("vcpu 0: hlt\nkick-at 0 top 0x100000000\n",
 		"line 2: entry 0x100000000 does not fit in 32 bits");
