@@ -242,7 +242,7 @@ bench: all $(B)/floor
 			echo "bench: QEMU rows will be skipped; to include them: sudo apt-get install -y qemu-system-x86 seabios" >&2; \
 		fi; \
 	fi
-	python3 bench/run.py
+	HVSMOKE_BUILD=$(B) python3 bench/run.py
 
 $(B)/floor: bench/floor.c
 	@mkdir -p $(dir $@)

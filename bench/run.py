@@ -7,12 +7,16 @@ ratios matter more than absolute times on shared, noisy machines.
 
   bench/run.py [--quick] [--out DIR] [--reps N]
 --quick: one short pass of every measurement, to prove the scripts work.
+HVSMOKE_BUILD=DIR: measure the build in DIR (make B=DIR) instead of build/.
 """
 import argparse
+import ctypes
 import json
 import os
 import platform
+import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -20,12 +24,20 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HV = os.path.join(ROOT, "build", "hvsmoke")
-FLOOR = os.path.join(ROOT, "build", "floor")
-FW = os.path.join(ROOT, "build", "guestfw.bin")
+# HVSMOKE_BUILD: another build directory (make B=DIR), as the bats suites and nightly.sh take it
+BUILD = os.path.abspath(os.environ.get("HVSMOKE_BUILD") or os.path.join(ROOT, "build"))
+HV = os.path.join(BUILD, "hvsmoke")
+FLOOR = os.path.join(BUILD, "floor")
+FW = os.path.join(BUILD, "guestfw.bin")
 SEABIOS = "/usr/share/seabios/bios-256k.bin"
 SIZES = ["1", "4", "64"]
 GUEST_RAM_KIB = 2 * 1024 + 64  # RAM plus the ROM
+# Large VMs (x2APIC above 255): hvsmoke alone, fresh VM per boot. The peer is
+# QEMU at 288, the most its q35 machine takes in 7.2 (and only with KVM: TCG
+# stops at 255), with hvsmoke at 288 beside it for a like-for-like ratio.
+LARGE_SIZES = ["256", "512", "1024"]
+LARGE_BOOTS = {"256": 5, "512": 5, "1024": 3}  # per run; --quick: 1
+LARGE_PEER_N = "288"
 
 TARGETS = {
     "speedup_vs_qemu_seabios": 100.0,  # at N = 4 and 64, at least
@@ -35,6 +47,16 @@ TARGETS = {
     "quit_latency_p99_us": 1000.0,
     "peak_rss_extra_kib": 16 * 1024,
     "qemu_reuse_boots_per_s_2": 20.0,  # hvsmoke qemu --qemu-reuse at N = 2, at least
+    # The whole process at N = 1024, peak RSS (KiB), at most: 64 KiB per vCPU, about three
+    # times what one costs now (its kvm_run page, the touched part of its thread's stack,
+    # its slots in hvsmoke's tables: 21 to 26 KiB each from 256 to 1024 vCPUs here, 22 to
+    # 27 MiB in all at 1024). What it exists to catch is per-vCPU state sized by N, which
+    # is quadratic: 64 bytes per pair of vCPUs is 64 MiB at 1024. Boot time per vCPU is
+    # recorded, not judged: with more vCPUs than host CPUs the boot is the host
+    # scheduler's as much as hvsmoke's (boot_us p50 per vCPU at 1024 over that at 256 was
+    # 1.7 to 4.1 across six runs on the 2-CPU development host), so no threshold on it
+    # would be honest.
+    "peak_rss_kib_1024": 64 * 1024,
 }
 
 
@@ -49,6 +71,162 @@ def run_json(args, tmp):
                        stderr=subprocess.DEVNULL)
     with open(path) as f:
         return p.returncode, json.load(f)
+
+
+_subreaper = None
+
+
+def become_subreaper():
+    """PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented to us, so we can reap
+    (and read the rusage of) a grandchild whose parent has exited."""
+    global _subreaper
+    if _subreaper is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(36, 1, 0, 0, 0) != 0:  # 36: PR_SET_CHILD_SUBREAPER
+            raise RuntimeError("prctl(PR_SET_CHILD_SUBREAPER): %s"
+                               % os.strerror(ctypes.get_errno()))
+        _subreaper = True
+
+
+def run_measured(argv, timeout, stderr_path=None):
+    """Run argv (stdin, stdout and stderr on /dev/null, or stderr to stderr_path) and
+    reap it with wait4(): (exit code, that process's own peak RSS in KiB, spawn and exit
+    times in monotonic ns).
+
+    Not a child of this process: Linux carries the high-water RSS of the memory an
+    exec replaces into the new program's ru_maxrss (exec_mmap), so a program this
+    python starts, by fork or vfork, reports at least python's own peak (about 14 MiB
+    here) whatever it used. /bin/sh starts it in the background and exits; the program
+    is then ours to reap (become_subreaper) and its ru_maxrss starts from the shell's
+    copy, about 1 MiB. The shell costs about a millisecond before the exec, inside
+    the spawn times."""
+    become_subreaper()
+    redirect = '2>"$E"' if stderr_path else "2>/dev/null"
+    env = dict(os.environ, E=stderr_path or "")
+    t0 = time.monotonic_ns()
+    sh = subprocess.run(["/bin/sh", "-c", '"$@" </dev/null >/dev/null %s & echo $!' % redirect,
+                         "sh"] + argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                        env=env, timeout=30)
+    pid = int(sh.stdout)
+    # the shell has been reaped, so its background child is already ours
+    fd = os.pidfd_open(pid)
+    try:
+        if not select.select([fd], [], [], timeout)[0]:
+            os.kill(pid, signal.SIGKILL)
+            os.wait4(pid, 0)
+            raise subprocess.TimeoutExpired(argv, timeout)
+        t1 = time.monotonic_ns()
+        _, status, ru = os.wait4(pid, 0)
+    finally:
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), ru.ru_maxrss, t0, t1
+
+
+def large_vm(n, boots, runs, tmp):
+    """hvsmoke --cpus N, fresh VM per boot: `runs` processes of `boots` boots each.
+    boot_us p50 over every passed boot; boots/s over all the runs' boots and time;
+    peak RSS the largest of the runs (wait4, cross-checked by hvsmoke's own VmHWM);
+    spawn -> every AP of the first boot online, the median over the runs."""
+    path = os.path.join(tmp, "large.json")
+    samples, online, rss, hwm = [], [], [], []
+    ran = passed = 0
+    elapsed = 0.0
+    for _ in range(runs):
+        if os.path.exists(path):
+            os.unlink(path)
+        rc, maxrss, t0, _ = run_measured([HV, "--cpus", n, "--iterations", str(boots),
+                                          "--smm", "off", "-q", "--json", path],
+                                         timeout=60 + boots * 30)
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except (OSError, ValueError):
+            d = {}
+        if rc == 4 and d.get("verdict") == "skip":
+            return {"skipped": d.get("skip_reason") or "hvsmoke skipped"}
+        # a lost AP is a finding, reported beside the figures (passed < boots), not a
+        # bench failure; anything else is
+        if rc not in (0, 1) or "samples" not in d:
+            raise RuntimeError("hvsmoke --cpus %s failed (exit %d)" % (n, rc))
+        samples += d["samples"]["boot_us"]
+        ran += d["iterations_run"]
+        passed += d["passed"]
+        elapsed += d["elapsed_s"]
+        rss.append(maxrss)
+        hwm.append(d["peak_rss_kib"])
+        if d.get("first_all_online_monotonic_ns"):
+            online.append((d["first_all_online_monotonic_ns"] - t0) / 1e6)
+    p50 = median(samples)
+    return {"runs": runs, "boots": ran, "passed": passed,
+            "boot_us_p50": round(p50) if p50 is not None else None,
+            "per_vcpu_boot_us": round(p50 / int(n), 1) if p50 is not None else None,
+            "boots_per_s": round(ran / elapsed, 2) if elapsed > 0 else None,
+            "peak_rss_kib": max(rss), "vm_hwm_kib": max(hwm),
+            "to_all_online_ms": round(median(online), 3) if online else None}
+
+
+def qemu_large_why():
+    """Why QEMU+KVM cannot be the large-VM peer here, or None."""
+    if not shutil.which("qemu-system-x86_64"):
+        return "qemu-system-x86_64 is not installed"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "no /dev/kvm for QEMU (and QEMU 7.2's TCG stops at 255 CPUs)"
+    return None
+
+
+def qemu_stderr_reason(path):
+    """QEMU's own error, not the warnings before it (one per vCPU at 288)."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip()]
+    except OSError:
+        return "no stderr"
+    errs = [l for l in lines if "warning:" not in l]
+    return (errs or lines or ["no stderr"])[-1][:300]
+
+
+def qemu_hvsmoke_fw_large(n, reps, tmp):
+    """QEMU+KVM -machine q35 -smp N booting hvsmoke's firmware: spawn -> exit (the
+    firmware's completion code; 33 is every CPU online) and QEMU's peak RSS. A QEMU
+    that cannot start is a skip with its reason; a firmware failure is a finding."""
+    err = os.path.join(tmp, "qemu-large.stderr")
+    times, rss = [], []
+    for _ in range(reps):
+        rc, maxrss, t0, t1 = run_measured(
+            ["qemu-system-x86_64", "-accel", "kvm", "-machine", "q35", "-smp", n, "-m", "64",
+             "-bios", FW, "-display", "none", "-nodefaults", "-no-reboot",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"], timeout=120, stderr_path=err)
+        if rc == 1 and not times:
+            return {"skipped": "QEMU+KVM cannot start at -machine q35 -smp %s: %s"
+                               % (n, qemu_stderr_reason(err))}
+        if rc != 33:
+            return {"skipped": "QEMU+KVM at -smp %s: hvsmoke's firmware did not pass "
+                               "(QEMU exit %d, firmware code 0x%x): %s"
+                               % (n, rc, rc >> 1, qemu_stderr_reason(err))}
+        times.append((t1 - t0) / 1e6)
+        rss.append(maxrss)
+    return {"spawn_to_exit_ms": round(median(times), 3), "peak_rss_kib": max(rss), "runs": reps}
+
+
+def hvsmoke_large_peer(n, reps, tmp):
+    """hvsmoke --cpus N --iterations 1 as QEMU is run above: spawn -> exit, spawn -> every
+    AP online, peak RSS."""
+    path = os.path.join(tmp, "peer.json")
+    total, online, rss, boot = [], [], [], []
+    for _ in range(reps):
+        rc, maxrss, t0, t1 = run_measured([HV, "--cpus", n, "--iterations", "1", "--smm", "off",
+                                           "-q", "--json", path], timeout=60)
+        with open(path) as f:
+            d = json.load(f)
+        if rc != 0 or not d.get("first_all_online_monotonic_ns"):
+            raise RuntimeError("hvsmoke --cpus %s failed (exit %d)" % (n, rc))
+        total.append((t1 - t0) / 1e6)
+        online.append((d["first_all_online_monotonic_ns"] - t0) / 1e6)
+        rss.append(maxrss)
+        boot.append(d["boot_us"]["p50"])
+    return {"spawn_to_exit_ms": round(median(total), 3),
+            "to_all_online_ms": round(median(online), 3),
+            "boot_us_p50": round(median(boot)), "peak_rss_kib": max(rss), "runs": reps}
 
 
 def hvsmoke_to_online(n, reps, tmp):
@@ -237,6 +415,8 @@ def main():
         res["peak_rss_kib"] = d["peak_rss_kib"]
         res["guest_ram_kib"] = GUEST_RAM_KIB
 
+        res["large_vms"] = large_vms(res, a.quick, reps, tmp)
+
     res["verdicts"] = judge(res)
     # names itself like every JSON hvsmoke writes (vmm/schema/hvsmoke.schema.json)
     res["schema_version"] = 1
@@ -246,6 +426,51 @@ def main():
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(markdown(res))
     print(markdown(res))
+
+
+def large_vms(res, quick, reps, tmp):
+    """The large-VM section: hvsmoke at LARGE_SIZES, and the QEMU -smp 288 peer."""
+    out = {"sizes": {}}
+    host_max = res["host"].get("caps", {}).get("MAX_VCPUS") or 0
+    runs = 1 if quick else min(reps, 3)
+    for n in LARGE_SIZES:
+        if res["host"].get("accel_available") and host_max < int(n):
+            res["skipped"]["large_%s" % n] = ("the host's KVM allows at most %d vCPUs per VM "
+                                              "(KVM_CAP_MAX_VCPUS)" % host_max)
+            continue
+        r = large_vm(n, 1 if quick else LARGE_BOOTS[n], runs, tmp)
+        if "skipped" in r:
+            res["skipped"]["large_%s" % n] = r["skipped"]
+        else:
+            out["sizes"][n] = r
+    sz = out["sizes"]
+    if "256" in sz and "1024" in sz:
+        # per vCPU from 256 to 1024: what one more vCPU costs in memory and boot time
+        out["rss_kib_per_vcpu_256_to_1024"] = round(
+            (sz["1024"]["peak_rss_kib"] - sz["256"]["peak_rss_kib"]) / 768, 1)
+        if sz["256"]["per_vcpu_boot_us"] and sz["1024"]["per_vcpu_boot_us"]:
+            out["per_vcpu_boot_growth_256_to_1024"] = round(
+                sz["1024"]["per_vcpu_boot_us"] / sz["256"]["per_vcpu_boot_us"], 2)
+
+    n = LARGE_PEER_N
+    peer_reps = 1 if quick else reps
+    why = qemu_large_why()
+    if not why and host_max < int(n):
+        why = "the host's KVM allows at most %d vCPUs per VM (KVM_CAP_MAX_VCPUS)" % host_max
+    if why:
+        res["skipped"]["qemu_smp%s" % n] = why
+        return out
+    q = qemu_hvsmoke_fw_large(n, peer_reps, tmp)
+    if "skipped" in q:
+        res["skipped"]["qemu_smp%s" % n] = q["skipped"]
+        return out
+    h = hvsmoke_large_peer(n, peer_reps, tmp)
+    out["peer"] = {"cpus": int(n), "qemu_hvsmoke_fw": q, "hvsmoke": h,
+                   # both whole processes: start, boot the same firmware at N CPUs, exit
+                   "qemu_over_hvsmoke_spawn_to_exit": round(q["spawn_to_exit_ms"]
+                                                            / h["spawn_to_exit_ms"], 2),
+                   "qemu_over_hvsmoke_peak_rss": round(q["peak_rss_kib"] / h["peak_rss_kib"], 2)}
+    return out
 
 
 def judge(res):
@@ -274,6 +499,9 @@ def judge(res):
         TARGETS["qemu_reuse_boots_per_s_2"], True)
     add("peak RSS KiB (<= 16 MiB + guest RAM)", res["peak_rss_kib"],
         TARGETS["peak_rss_extra_kib"] + res["guest_ram_kib"], False)
+    add("peak RSS KiB N=1024 (<= 64 MiB)",
+        res["large_vms"]["sizes"].get("1024", {}).get("peak_rss_kib"),
+        TARGETS["peak_rss_kib_1024"], False)
     return out
 
 
@@ -316,6 +544,40 @@ def markdown(res):
                   qt["fresh"]["commands_per_s"], qt["reuse"]["boots_per_s"],
                   qt["reuse"]["passed"], qt["reuse"]["boots"], qt["reuse"]["commands_per_s"],
                   qt["reuse"]["command_p50_us"], qt["reuse"]["command_p99_us"]), ""]
+    lv = res["large_vms"]
+    L += ["Large VMs (x2APIC), hvsmoke's own VMM, fresh VM per boot, `--smm off`: boot_us p50 "
+          "over every boot of %s run(s); peak RSS of the process from wait4() (hvsmoke's own "
+          "VmHWM beside it); spawn to all APs online is the first boot's." % (
+              max([v["runs"] for v in lv["sizes"].values()] or [0])), "",
+          "| N | boots (passed) | boot_us p50 | per vCPU (us) | boots/s | peak RSS (KiB) | VmHWM (KiB) | spawn to all APs online (ms) |",
+          "|---|---|---|---|---|---|---|---|"]
+    for n in LARGE_SIZES:
+        v = lv["sizes"].get(n)
+        if v:
+            L.append("| %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (
+                n, v["boots"], v["passed"], v["boot_us_p50"], v["per_vcpu_boot_us"],
+                v["boots_per_s"], v["peak_rss_kib"], v["vm_hwm_kib"], v["to_all_online_ms"]))
+        else:
+            L.append("| %s | skipped: %s | | | | | | |" % (n, res["skipped"].get("large_%s" % n, "-")))
+    L.append("")
+    if "rss_kib_per_vcpu_256_to_1024" in lv:
+        L += ["From 256 to 1024 vCPUs: %s KiB of RSS per added vCPU; boot time per vCPU grew "
+              "x%s (1 is linear; 4 would be quadratic)." % (
+                  lv["rss_kib_per_vcpu_256_to_1024"],
+                  lv.get("per_vcpu_boot_growth_256_to_1024", "-")), ""]
+    pr = lv.get("peer")
+    if pr:
+        q, h = pr["qemu_hvsmoke_fw"], pr["hvsmoke"]
+        L += ["Peer at N=%d (QEMU's q35 maximum in 7.2, KVM; both boot hvsmoke's firmware and "
+              "exit; medians of %d run(s)):" % (pr["cpus"], q["runs"]), "",
+              "| N=%d | spawn to exit (ms) | spawn to all APs online (ms) | peak RSS (KiB) |" % pr["cpus"],
+              "|---|---|---|---|",
+              "| QEMU + KVM, -machine q35, hvsmoke firmware | %s | - | %s |" % (
+                  q["spawn_to_exit_ms"], q["peak_rss_kib"]),
+              "| hvsmoke, --iterations 1 | %s | %s | %s |" % (
+                  h["spawn_to_exit_ms"], h["to_all_online_ms"], h["peak_rss_kib"]),
+              "| QEMU / hvsmoke | %s | | %s |" % (
+                  pr["qemu_over_hvsmoke_spawn_to_exit"], pr["qemu_over_hvsmoke_peak_rss"]), ""]
     if res["skipped"]:
         L += ["Skipped: " + "; ".join("%s (%s)" % kv for kv in res["skipped"].items()), ""]
     L += ["| target | value | goal | met | value/goal |", "|---|---|---|---|---|"]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Nightly job for bare-metal runners: a soak at several sizes on hvsmoke's own
-# VMM, the host's QEMU under the monitor hammer with each IPI pattern, and the
+# VMM, a few boots of a large VM (1024 vCPUs, x2APIC), the host's QEMU under
+# the monitor hammer with each IPI pattern, and the
 # positive controls, which must fire, so a night that finds nothing proves it
 # could have. With --history each night is kept and compared with the last
 # good one, which is what turns a host upgrade into a yes/no answer.
@@ -20,6 +21,9 @@ usage: ci/nightly.sh [--history DIR] [--out DIR]
 
 scenarios (each writes NAME.json NAME.xml NAME.tap; expected: correct ones pass, controls fire):
   native-cpusN             hvsmoke run --cpus N --sync-hammer $HAMMER, for N in $SIZES
+  large-cpusN              hvsmoke run --cpus N --iterations $LARGE_ITERATIONS --sync-hammer $HAMMER,
+                           for N in $LARGE_SIZES (x2APIC above 255); skipped, with the reason,
+                           on a host whose KVM allows fewer vCPUs per VM (KVM_CAP_MAX_VCPUS)
   qemu-cpusN-PATTERN       hvsmoke qemu --cpus N --ipi-pattern PATTERN (hvsmoke, seabios, mp-spec),
                            for N in $QEMU_SIZES
   control-legacy-smm       --sync-policy legacy-smm --sync-hammer max --cpus 2 --boot-timeout 300
@@ -30,6 +34,9 @@ scenarios (each writes NAME.json NAME.xml NAME.tap; expected: correct ones pass,
 environment:
   DURATION=300             seconds per native scenario (--duration)
   SIZES="2 4 8 64"         native vCPU counts
+  LARGE_SIZES=1024         vCPU counts of the large-VM scenarios ("" leaves them out)
+  LARGE_ITERATIONS=10      boots per large-VM scenario (a fresh VM each: about 0.5 s at
+                           1024 vCPUs on a 2-CPU host; ITERATIONS and DURATION do not apply)
   HAMMER=max               --sync-hammer for the native and QEMU scenarios
   QEMU=1                   0 leaves out the QEMU scenarios
   QEMU_SIZES="2 4"         QEMU vCPU counts
@@ -39,7 +46,7 @@ environment:
                            (--iterations) instead of a duration
   CONTROL_ITERATIONS=200   boots per positive control (never --stop-on-failure: a detection rate)
   SCENARIOS=               space-separated scenario names to run (default: all of the above)
-  NATIVE_ARGS=             extra hvsmoke options for the native scenarios (e.g. to prove
+  NATIVE_ARGS=             extra hvsmoke options for the native and large-VM scenarios (e.g. to prove
                            that a regression is caught: NATIVE_ARGS="--sync-policy legacy-smm")
   MAX_SLOWDOWN=            --max-slowdown for the comparisons (default: hvsmoke's)
   HVSMOKE_BUILD=build      the build directory (make B=...)
@@ -89,6 +96,8 @@ HV=$BUILD/hvsmoke
 
 DURATION=${DURATION:-300}
 SIZES=${SIZES:-"2 4 8 64"}
+LARGE_SIZES=${LARGE_SIZES-1024}
+LARGE_ITERATIONS=${LARGE_ITERATIONS:-10}
 HAMMER=${HAMMER:-max}
 QEMU=${QEMU:-1}
 QEMU_SIZES=${QEMU_SIZES:-"2 4"}
@@ -101,13 +110,16 @@ NATIVE_ARGS=${NATIVE_ARGS:-}
 MAX_SLOWDOWN=${MAX_SLOWDOWN:-}
 
 isnum() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
-for v in DURATION QEMU_DURATION CONTROL_ITERATIONS; do
+for v in DURATION QEMU_DURATION CONTROL_ITERATIONS LARGE_ITERATIONS; do
 	isnum "${!v}" || { echo "nightly: $v='${!v}' is not a positive number" >&2; exit 2; }
 done
 if [ -n "$ITERATIONS" ] && ! isnum "$ITERATIONS"; then
 	echo "nightly: ITERATIONS='$ITERATIONS' is not a positive number" >&2
 	exit 2
 fi
+for n in $SIZES $LARGE_SIZES; do
+	isnum "$n" || { echo "nightly: vCPU count '$n' is not a positive number" >&2; exit 2; }
+done
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
 	make -s B="$BUILD" all || { echo "nightly: make failed" >&2; exit 2; }
@@ -133,6 +145,12 @@ else
 fi
 for n in $SIZES; do
 	add "native-cpus$n" pass "run --cpus $n $native_len --sync-hammer $HAMMER $NATIVE_ARGS"
+done
+# A few boots of a large VM, compared night to night like the soaks: what
+# 1024 vCPUs cost to build and boot, and whether any AP goes missing on the
+# way. A fixed boot count, not the soaks' duration: each boot is a fresh VM.
+for n in $LARGE_SIZES; do
+	add "large-cpus$n" pass "run --cpus $n --iterations $LARGE_ITERATIONS --sync-hammer $HAMMER $NATIVE_ARGS"
 done
 if [ "$QEMU" != 0 ]; then
 	for n in $QEMU_SIZES; do
@@ -160,7 +178,10 @@ fi
 # A failing boot costs up to about 3x --boot-timeout (SMM stage) plus the
 # evidence; a QEMU boot adds a process start.
 bound_for() {
-	local cmd=$1 iters dur bt=2000 per
+	local cmd=$1 iters dur bt=2000 per cpus=4
+	# hvsmoke's own default: 2000 ms per started 256 CPUs
+	[[ $cmd =~ --cpus\ ([0-9]+) ]] && cpus=${BASH_REMATCH[1]}
+	bt=$((2000 * ((cpus + 255) / 256)))
 	[[ $cmd =~ --boot-timeout\ ([0-9]+) ]] && bt=${BASH_REMATCH[1]}
 	per=$(((3 * bt + 999) / 1000 + 2))
 	[[ $cmd == qemu* ]] && per=$((per + 10))
@@ -295,6 +316,32 @@ bounded() {
 	return $rc
 }
 
+# The most vCPUs per VM the host's KVM takes (KVM_CAP_MAX_VCPUS), read once: a
+# native scenario asking for more is skipped with that reason instead of
+# failing as a setup error. Unknown (no usable accelerator, which hvsmoke
+# reports as a skip itself) leaves every scenario to hvsmoke.
+host_accel="" host_max=""
+read -r host_accel host_max < <(timeout 30 "$HV" info --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+if isinstance(d, dict) and d.get("accel_available"):
+    m = (d.get("caps") or {}).get("MAX_VCPUS")
+    if isinstance(m, int) and m > 0:
+        print(d.get("accel") or "kvm", m)')
+
+# Why this host cannot run a scenario at all, or nothing.
+host_skip() {
+	local cmd=$1 cpus
+	[[ $cmd == run\ * ]] && [[ $cmd =~ --cpus\ ([0-9]+) ]] || return 0
+	cpus=${BASH_REMATCH[1]}
+	if [ -n "$host_max" ] && [ "$cpus" -gt "$host_max" ]; then
+		echo "--cpus $cpus: the host's ${host_accel^^} allows at most $host_max vCPUs per VM (KVM_CAP_MAX_VCPUS)"
+	fi
+}
+
 records=""
 n_run=0 n_skip=0 n_regress=0 n_fail=0 n_error=0
 echo "nightly: night $night in $dir"
@@ -307,6 +354,17 @@ for idx in "${!names[@]}"; do
 	n_run=$((n_run + 1))
 	bound=$(bound_for "$cmd")
 	rm -f "$dir/$name".{json,xml,tap,compare.json,compare.xml,compare.tap}
+	why=$(host_skip "$cmd")
+	if [ -n "$why" ]; then
+		# as hvsmoke reports a skip, less the run JSON: no run, no figures
+		printf 'TAP version 13\n1..0 # SKIP %s\n' "$why" > "$dir/$name.tap"
+		printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="hvsmoke" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n  <testcase classname="hvsmoke.%s" name="boot"><skipped message="%s"/></testcase>\n</testsuite>\n' \
+			"$host_accel" "$why" > "$dir/$name.xml"
+		n_skip=$((n_skip + 1))
+		printf '%-24s %-18s %s\n' "$name:" "skipped" "$why"
+		records+="$name	4	$expect			0	0.000	$cmd"$'\n'
+		continue
+	fi
 	t0=${EPOCHREALTIME/./}
 	# shellcheck disable=SC2086 # the options are words by construction
 	bounded "$bound" "$HV" $cmd -q --json "$dir/$name.json" --junit "$dir/$name.xml" \
@@ -429,7 +487,7 @@ if [ -n "$hist" ]; then
 		# the previous night's files go first, so no stale comparison or
 		# scenario is published with tonight's; nothing else there is touched
 		if [ -d "$out" ]; then
-			for f in "$out"/native-cpus* "$out"/qemu-cpus* "$out"/control-* \
+			for f in "$out"/native-cpus* "$out"/large-cpus* "$out"/qemu-cpus* "$out"/control-* \
 				 "$out"/night.json "$out"/report.html; do
 				[ -f "$f" ] && rm -f "$f"
 			done

@@ -11,7 +11,8 @@ setup() {
 
 @test "bench/run.py --quick writes well-formed latest.json and latest.md" {
 	out="$BATS_TEST_TMPDIR/bench"
-	run python3 "$ROOT/bench/run.py" --quick --out "$out"
+	# the build under test, not build/ (HVSMOKE_BUILD, as the other suites)
+	run env HVSMOKE_BUILD="$BUILD" python3 "$ROOT/bench/run.py" --quick --out "$out"
 	echo "$output" | tail -20
 	[ "$status" -eq 0 ]
 	python3 - "$out/latest.json" <<'PY'
@@ -34,10 +35,41 @@ assert d["quit_latency_us"]["p50"] > 0 and d["quit_latency_us"]["p99"] >= d["qui
 assert d["peak_rss_kib"] > 0
 assert d["host"]["kernel"]
 assert all("target" in v for v in d["verdicts"])
+# large VMs: each size ran (or says why not), every boot passed, figures sane
+lv = d["large_vms"]
+for n in ("256", "512", "1024"):
+    if "large_" + n in d["skipped"]:
+        assert d["skipped"]["large_" + n] and n not in lv["sizes"], n
+        continue
+    v = lv["sizes"][n]
+    assert v["boots"] >= 1 and v["passed"] == v["boots"], (n, v)
+    assert 0 < v["boot_us_p50"] < 60e6 and v["boots_per_s"] > 0, (n, v)
+    assert v["per_vcpu_boot_us"] == round(v["boot_us_p50"] / int(n), 1), (n, v)
+    # a clean wait4: its own peak, the same as hvsmoke's VmHWM give or take a page
+    # table or two, not the ~14 MiB python would lend it
+    assert 1024 <= v["peak_rss_kib"] < 1024 * 1024, (n, v)
+    assert abs(v["peak_rss_kib"] - v["vm_hwm_kib"]) <= max(512, v["vm_hwm_kib"] // 10), (n, v)
+    assert v["to_all_online_ms"] > 0, (n, v)
+if all(n in lv["sizes"] for n in ("256", "1024")):
+    assert lv["rss_kib_per_vcpu_256_to_1024"] > 0
+    assert lv["sizes"]["1024"]["peak_rss_kib"] > lv["sizes"]["256"]["peak_rss_kib"]
+    assert any(v["target"].startswith("peak RSS KiB N=1024") and "value" in v
+               for v in d["verdicts"])
+if "qemu_smp288" in d["skipped"]:
+    assert "peer" not in lv
+else:
+    p = lv["peer"]
+    assert p["cpus"] == 288
+    for who in ("qemu_hvsmoke_fw", "hvsmoke"):
+        assert p[who]["spawn_to_exit_ms"] > 0 and p[who]["peak_rss_kib"] > 0, p
+    assert p["hvsmoke"]["to_all_online_ms"] <= p["hvsmoke"]["spawn_to_exit_ms"], p
+    assert p["qemu_over_hvsmoke_spawn_to_exit"] > 0, p
 PY
 	grep -q '^| 64 |' "$out/latest.md"
 	grep -q 'true floor per VM (us)' "$out/latest.md"
 	grep -q 'old order per VM (us)' "$out/latest.md"
+	grep -q '^| 1024 |' "$out/latest.md"
+	grep -Eq '^\| N=288 \||N=288 .*skipped|qemu_smp288' "$out/latest.md"
 }
 
 @test "the floor program measures and refuses bad arguments" {

@@ -16,7 +16,7 @@ setup() {
 	# controls fire on a fraction of boots, too few for a short test)
 	export HVSMOKE_BUILD="$BUILD" SKIP_BUILD=1 QEMU=0 SIZES=2 ITERATIONS=10 CONTROL_ITERATIONS=3
 	export SCENARIOS="native-cpus2 control-no-sipi"
-	unset NATIVE_ARGS MAX_SLOWDOWN DURATION OUT
+	unset NATIVE_ARGS MAX_SLOWDOWN DURATION OUT LARGE_SIZES LARGE_ITERATIONS
 	H="$BATS_TEST_TMPDIR/history"
 }
 
@@ -203,6 +203,65 @@ EOF
 	! grep -q control-no-sipi "$H/${ids[0]}/night.json"
 }
 
+@test "the default scenarios include large-cpus1024: 1024 vCPUs, a fixed boot count, compared night to night" {
+	require_usable_kvm
+	local max
+	max=$("$HV" info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["caps"]["MAX_VCPUS"])')
+	# three fresh 1024-vCPU VMs: about 2 s a night on the 2-CPU development host
+	export SCENARIOS=large-cpus1024 LARGE_ITERATIONS=3
+	night
+	mapfile -t ids < <(nights)
+	[ "$(nj "${ids[0]}" large-cpus1024 args)" = "run --cpus 1024 --iterations 3 --sync-hammer max" ]
+	if [ "$max" -lt 1024 ]; then
+		# the next test covers the skip itself
+		[ "$status" -eq 4 ]
+		skip "this host's KVM allows $max vCPUs per VM"
+	fi
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"large-cpus1024:"*"passed"*"0/3 boots failed"*"no baseline yet"* ]]
+	local j="$H/${ids[0]}/large-cpus1024.json"
+	[ "$(json_get "$j" cpus)" = 1024 ]
+	[ "$(json_get "$j" passed)" = 3 ]
+	[ "$(json_get "$j" scenario.apic_mode)" = x2apic ]
+	night
+	[ "$status" -eq 0 ]
+	mapfile -t ids < <(nights)
+	[[ "$output" == *"large-cpus1024:"*"passed"*"vs ${ids[0]}: no regression"* ]]
+	[ "$(nj "${ids[1]}" large-cpus1024 baseline)" = "${ids[0]}" ]
+	[ "$(nj "${ids[1]}" large-cpus1024 compare_exit)" = 0 ]
+	[ "$(nj "${ids[1]}" large-cpus1024 good)" = true ]
+}
+
+@test "a host whose KVM takes fewer vCPUs per VM skips large-cpus1024 with the reason; the rest of the night runs" {
+	require_usable_kvm
+	# a build directory whose hvsmoke reports KVM_CAP_MAX_VCPUS 512 and runs the real one
+	local b="$BATS_TEST_TMPDIR/fakebuild"
+	mkdir -p "$b"
+	printf '#!/bin/sh\nif [ "$1" = info ]; then\n\t"%s" "$@" | sed '"'"'s/"MAX_VCPUS": [0-9]*/"MAX_VCPUS": 512/'"'"'\n\texit\nfi\nexec "%s" "$@"\n' \
+		"$HV" "$HV" > "$b/hvsmoke"
+	chmod +x "$b/hvsmoke"
+	"$b/hvsmoke" info --json | grep -q '"MAX_VCPUS": 512'
+	HVSMOKE_BUILD="$b" SCENARIOS="native-cpus2 large-cpus1024" LARGE_ITERATIONS=3 night
+	[ "$status" -eq 0 ]
+	local why="--cpus 1024: the host's KVM allows at most 512 vCPUs per VM (KVM_CAP_MAX_VCPUS)"
+	[[ "$output" == *"large-cpus1024:"*"skipped"*"$why"* ]]
+	[[ "$output" == *"native-cpus2:"*"passed"* ]]
+	mapfile -t ids < <(nights)
+	[ "$(nj "${ids[0]}" - result)" = pass ]
+	[ "$(nj "${ids[0]}" large-cpus1024 run_exit)" = 4 ]
+	[ "$(nj "${ids[0]}" large-cpus1024 good)" = false ]
+	[ "$(nj "${ids[0]}" native-cpus2 good)" = true ]
+	# the TAP and JUnit say why, as hvsmoke's own skips do; no run, so no run JSON
+	grep -qF "1..0 # SKIP $why" "$H/${ids[0]}/large-cpus1024.tap"
+	python3 -c 'import sys, xml.etree.ElementTree as ET
+s = ET.parse(sys.argv[1]).getroot().find("testcase/skipped")
+assert s is not None and s.get("message") == sys.argv[2], s' "$H/${ids[0]}/large-cpus1024.xml" "$why"
+	[ ! -e "$H/${ids[0]}/large-cpus1024.json" ]
+	# alone, it is a night where nothing could run
+	HVSMOKE_BUILD="$b" SCENARIOS=large-cpus1024 night
+	[ "$status" -eq 4 ]
+}
+
 @test "setup errors exit 2 with one line; a night where nothing can run is a skip (4)" {
 	run --separate-stderr "$NIGHTLY" --frob
 	[ "$status" -eq 2 ]
@@ -211,6 +270,11 @@ EOF
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"no scenario 'no-such-scenario'"* ]]
 	ITERATIONS=ten run --separate-stderr "$NIGHTLY" --history "$H"
+	[ "$status" -eq 2 ]
+	LARGE_SIZES="1024 lots" run --separate-stderr "$NIGHTLY" --history "$H"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"vCPU count 'lots'"* ]]
+	LARGE_ITERATIONS=0 run --separate-stderr "$NIGHTLY" --history "$H"
 	[ "$status" -eq 2 ]
 	HVSMOKE_BUILD="$BATS_TEST_TMPDIR/nobuild" run --separate-stderr "$NIGHTLY" --history "$H"
 	[ "$status" -eq 2 ]
