@@ -179,6 +179,7 @@ static void collect(struct boot_result *r, struct platform *p, struct vcpu_group
 		r->vcpus[i].exits = atomic_load(&s->exits);
 		r->vcpus[i].io_exits = atomic_load(&s->io_exits);
 		r->vcpus[i].eintr = atomic_load(&s->eintr);
+		r->vcpus[i].eagain = atomic_load(&s->eagain);
 		/* the thread has left its loop (or is stuck, then these are not read) */
 		if (r->stuck_threads)
 			continue;

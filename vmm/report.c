@@ -283,12 +283,19 @@ static void evidence_line(char *buf, size_t len, const struct boot_result *r, un
 		snprintf(sipi, sizeof(sipi), "0x%02x", b->sipi_vector);
 	else
 		snprintf(sipi, sizeof(sipi), "n/a");	/* KVM does not report it */
+	/*
+	 * The entry counts tell where a vCPU that never ran stood: an entry
+	 * that took INIT/SIPI ends in EAGAIN, one the kick cut short in EINTR;
+	 * entries beyond both and the exits were spent in the guest.
+	 */
 	snprintf(buf, len,
-		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%s sipi_vector=%s smm=%s exits=%llu",
+		 "vcpu %u: reports=%u mp_state=%s cs:rip=%04x:%08llx cs_base=0x%llx init_pending=%s sipi_vector=%s smm=%s exits=%llu entries=%llu eintr=%llu eagain=%llu",
 		 i, r->log.online[i], b->mp_state_valid ? mp_state_name(b->mp_state) : "n/a", b->cs,
 		 (unsigned long long)b->rip, (unsigned long long)b->cs_base,
 		 !b->events_valid ? "n/a" : b->init_pending ? "1" : "0", sipi,
-		 !b->events_valid ? "n/a" : b->smm ? "1" : "0", (unsigned long long)v->exits);
+		 !b->events_valid ? "n/a" : b->smm ? "1" : "0", (unsigned long long)v->exits,
+		 (unsigned long long)v->entries, (unsigned long long)v->eintr,
+		 (unsigned long long)v->eagain);
 }
 
 void summary_add(struct run_summary *s, const struct boot_result *r)

@@ -33,6 +33,7 @@ struct vcpu_report {
 	uint64_t exits;
 	uint64_t io_exits;
 	uint64_t eintr;
+	uint64_t eagain;
 	bool evidence;			/* the verdict points at this vCPU */
 	bool stuck;			/* its thread never left the guest after the stop */
 	uint64_t exits_at_deadline;	/* when stuck: its exit count, and 10 ms later */
