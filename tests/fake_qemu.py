@@ -68,19 +68,24 @@ def role_of(chardev_id):
 PROG = os.environ.get("FAKE_QEMU_PROG", "qemu-system-x86_64")
 
 
+# vmm/protocol.h: a 7-byte stream record (kind, the writer's APIC ID as u16,
+# the u32 payload, little-endian); an event is type | apic << 5 | arg << 16.
 def rec(kind, writer, value):
-    return struct.pack("<BBI", kind, writer, value)
+    return struct.pack("<BHI", kind, writer, value)
+
+
+def ev(kind, apic, arg):
+    return kind | apic << 5 | arg << 16
 
 
 def pass_stream(smp):
-    events = [0x01 | (smp << 16)] + [0x02 | (i << 8) | ((i - 1) << 16) for i in range(1, smp)] + \
-        [0x03 | ((smp - 1) << 16)]
-    return b"".join(rec(0xa5, (e >> 8) & 0xff if (e & 0xff) == 0x02 else 0, e)
-                    for e in events) + rec(0xd0, 0, 0x10)
+    return rec(0xa5, 0, ev(0x01, 0, smp)) + \
+        b"".join(rec(0xa5, i, ev(0x02, i, i - 1)) for i in range(1, smp)) + \
+        rec(0xa5, 0, ev(0x03, 0, smp - 1)) + rec(0xd0, 0, 0x10)
 
 
 def missing_stream(smp):
-    events = [0x01 | (smp << 16), 0x03] + [0x05 | (i << 8) for i in range(1, smp)]
+    events = [ev(0x01, 0, smp), ev(0x03, 0, 0)] + [ev(0x05, i, 0) for i in range(1, smp)]
     return b"".join(rec(0xa5, 0, e) for e in events) + rec(0xd0, 0, 0x11)
 
 
@@ -184,7 +189,7 @@ def main():
                     if MODE == "close-events":
                         socks["events"].close()
                     if MODE == "crash":
-                        socks["events"].sendall(struct.pack("<BBI", 0xa5, 0, 0x01 | (smp << 16)))
+                        socks["events"].sendall(rec(0xa5, 0, ev(0x01, 0, smp)))
                         time.sleep(0.05)
                         os.kill(os.getpid(), signal.SIGKILL)
 
