@@ -71,11 +71,17 @@ enum { WORK_QUEUED, WORK_RUNNING, WORK_DONE, WORK_CANCELLED };
  * Signal the thread if it still runs its loop. Under work_lock: the thread
  * closes its work queue under that lock before it exits, so while work is
  * open its pthread_t cannot have been joined and reused.
+ *
+ * Whether it runs is the thread's own word (signalable), not its creator's:
+ * a creator descheduled between pthread_create() and its bookkeeping would
+ * otherwise leave a thread already in the guest deaf to every kick until it
+ * happened to exit; a BSP spinning in its scan never does, and ran through
+ * a whole QMP stop while the APs sat parked (ap-missing).
  */
 static void signal_thread_locked(struct vcpu *vcpu)
 {
-	if (atomic_load(&vcpu->thread_started) && !vcpu->work_closed)
-		pthread_kill(vcpu->thread, SIG_KICK);
+	if (vcpu->signalable && !vcpu->work_closed)
+		pthread_kill(vcpu->self, SIG_KICK);
 }
 
 /* Make the thread come out of the guest and look at its requests; work_lock held. */
@@ -281,6 +287,15 @@ static void *vcpu_thread(void *arg)
 	bool last_io = false;
 
 	atomic_store(&vcpu->tid, (int)gettid());
+	/*
+	 * Before the first look at the requests: a kick either finds the thread
+	 * signalable, or its request (exit, work, pause) was set before this
+	 * and is seen at the top of the loop.
+	 */
+	pthread_mutex_lock(&vcpu->work_lock);
+	vcpu->self = pthread_self();
+	vcpu->signalable = true;
+	pthread_mutex_unlock(&vcpu->work_lock);
 	for (;;) {
 		int r;
 
@@ -463,6 +478,7 @@ void vcpu_group__rearm(struct vcpu_group *g)
 		atomic_store(&v->tid, 0);
 		atomic_store(&v->work_pending, false);
 		v->joined = false;
+		v->signalable = false;
 		atomic_store(&v->kicked, false);
 		v->pause = NULL;
 		v->work_head = v->work_tail = NULL;

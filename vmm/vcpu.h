@@ -65,6 +65,12 @@ struct vcpu {
 
 	pthread_t thread;
 	atomic_bool thread_started;
+	/*
+	 * The thread's own handle, set by the thread under work_lock before it
+	 * first looks at its requests; signalable while its work is open.
+	 */
+	pthread_t self;
+	bool signalable;
 	atomic_bool exit_request;
 	atomic_bool exited;		/* the thread has left its loop: the kick is acknowledged */
 	atomic_bool in_console;		/* writing the guest console to stderr (may block) */

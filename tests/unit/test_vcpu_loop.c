@@ -16,6 +16,7 @@
 #include "../../vmm/vm.h"
 #include "unit.h"
 
+#include <dlfcn.h>
 #include <string.h>
 #include <time.h>
 
@@ -134,6 +135,75 @@ static void test_legacy_misses(const char *sem)
 	}
 }
 
+/*
+ * pthread_create() is the C library's (or the sanitizer's in front of it).
+ * With stall_and_kick set, the creator then stays away from its own
+ * bookkeeping, as one descheduled right there would, while a kick is sent
+ * (and resent every millisecond, as the quit path does) to the new vCPU
+ * thread once that is in a guest that never exits: only a signal can get it
+ * out. kicked_out says whether one did within 300 ms.
+ */
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static atomic_bool stall_and_kick, kicked_out;
+
+static void pause_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_nsec = (long)ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	int r = real_pthread_create(t, attr, fn, arg);
+	struct vcpu *v = arg;
+	uint64_t until;
+
+	if (r || !atomic_load(&stall_and_kick))
+		return r;
+	until = now_ns() + 1000000000ull;
+	while (!script_blocking(v->id) && now_ns() < until)
+		pause_ms(1);
+	until = now_ns() + 300000000ull;
+	while (!atomic_load(&v->exited) && now_ns() < until) {
+		vcpu__kick(v);
+		pause_ms(1);
+	}
+	atomic_store(&kicked_out, atomic_load(&v->exited));
+	return r;
+}
+
+/*
+ * A kick reaches a thread already in the guest while its creator is still
+ * inside pthread_create(). Before the thread said itself that it could take
+ * signals, its creator's bookkeeping decided, so every kick sent meanwhile
+ * went without one, and a thread in a guest that never exits stayed there:
+ * a BSP spinning in its scan that way ran through a whole QMP stop while its
+ * APs sat parked, and lost them.
+ */
+static void test_kick_before_creator_returns(const char *sem)
+{
+	struct vm vm = { .ops = &script_accel_ops, .fd = 0 };
+	struct vcpu_group g;
+	char text[128], err[128];
+
+	snprintf(text, sizeof(text), "semantics %s\nvcpu 0: block\n", sem);
+	TEST_ASSERT(script_load(text, err, sizeof(err)) == 0, "%s", err);
+	TEST_ASSERT(vcpu_group__create(&g, &vm, 1, &hooks, err, sizeof(err)) == 0, "%s", err);
+	atomic_store(&kicked_out, false);
+	atomic_store(&stall_and_kick, true);
+	TEST_ASSERT(vcpu_group__start(&g, NULL, err, sizeof(err)) == 0, "%s", err);
+	atomic_store(&stall_and_kick, false);
+	TEST_ASSERT(atomic_load(&kicked_out),
+		    "%s: a vCPU thread in the guest missed 300 ms of kicks sent while its creator was away",
+		    sem);
+	if (vcpu_group__stop(&g, now_ns() + 500000000ull)) {
+		script_release_all();
+		TEST_ASSERT(vcpu_group__stop(&g, now_ns() + 2000000000ull) == 0, "%s: stop", sem);
+	}
+	vcpu_group__destroy(&g);
+}
+
 /* The sync engine against both semantics, with a guest that never exits. */
 static void test_sync(const char *sem)
 {
@@ -174,6 +244,8 @@ static void test_script_errors(void)
 
 int main(void)
 {
+	*(void **)&real_pthread_create = dlsym(RTLD_NEXT, "pthread_create");
+	TEST_ASSERT(real_pthread_create, "dlsym(pthread_create): %s", dlerror());
 	vcpu__init_signals();
 	test_script_errors();
 	test_exit_request("kvm", 0);
@@ -182,5 +254,7 @@ int main(void)
 	test_legacy_misses("mshv");
 	test_sync("kvm");
 	test_sync("mshv");
+	test_kick_before_creator_returns("kvm");
+	test_kick_before_creator_returns("mshv");
 	return unit_done("test_vcpu_loop");
 }

@@ -4,8 +4,9 @@
  * entry; the last step repeats. "block" models a guest that never exits on
  * its own: the entry waits for a signal, as a real run ioctl does, and a
  * signal that was already consumed in userspace does not end it. Under KVM
- * semantics an armed kick ends the entry at once (immediate_exit); under
- * MSHV semantics nothing but a pending signal does.
+ * semantics a kick armed before the entry ends it at once (immediate_exit,
+ * which KVM reads once, as the entry begins: armed later, it does nothing);
+ * under MSHV semantics only a pending signal does.
  */
 #include "script.h"
 #include "../protocol.h"
@@ -59,6 +60,7 @@ struct script_vcpu {
 	struct script_vcpu_stats stats;
 	bool io_outstanding;		/* KVM semantics: an I/O exit the next entry completes */
 	atomic_bool kick_fired;		/* read by the test thread while this one runs */
+	atomic_bool blocking;		/* in a never-exiting guest, waiting for a signal */
 	atomic_uint_fast64_t entries_seen;	/* read by other vCPUs' "after" steps */
 };
 
@@ -426,6 +428,11 @@ bool script_kick_fired(unsigned int vcpu)
 	return atomic_load(&script.vcpus[vcpu < SCRIPT_MAX_VCPUS ? vcpu : 0].kick_fired);
 }
 
+bool script_blocking(unsigned int vcpu)
+{
+	return atomic_load(&script.vcpus[vcpu < SCRIPT_MAX_VCPUS ? vcpu : 0].blocking);
+}
+
 void script_release_all(void)
 {
 	atomic_store(&script.released, true);
@@ -514,14 +521,14 @@ static int block_until_signal(struct script_vcpu *s)
 	pthread_sigmask(SIG_BLOCK, NULL, &mask);
 	sigdelset(&mask, VCPU_SIG_KICK);
 	s->stats.blocked++;
+	atomic_store(&s->blocking, true);
 	while (!atomic_load(&script.released)) {
 		struct timespec ts = { .tv_nsec = BLOCK_SLICE_MS * 1000000L };
 
 		if (ppoll(NULL, 0, &ts, &mask) < 0 && errno == EINTR)
-			return -EINTR;
-		if (script.semantics == SCRIPT_KVM && atomic_load(&s->armed))
-			return -EINTR;
+			break;
 	}
+	atomic_store(&s->blocking, false);
 	return -EINTR;
 }
 

@@ -55,6 +55,8 @@ int script_load_file(const char *path, char *err, size_t errlen);
 void script_stats(unsigned int vcpu, struct script_vcpu_stats *out);
 /* Safe while the vCPU runs. */
 bool script_kick_fired(unsigned int vcpu);
+/* In a never-exiting guest ("block"), where only a signal gets it out; safe while it runs. */
+bool script_blocking(unsigned int vcpu);
 /* Wake every vCPU blocked in a never-exiting guest (test teardown). */
 void script_release_all(void);
 
