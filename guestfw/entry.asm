@@ -53,8 +53,8 @@ entry16:
 
 ap_at_reset:
 	; CPUID, not the LAPIC: its MMIO is above what real mode can reach.
-	; Leaf 0xB gives the whole x2APIC ID in either LAPIC mode; leaf 1 only
-	; its low 8 bits.
+	; Leaf 0xB gives the whole x2APIC ID in either LAPIC mode, where it
+	; exists (EBX[15:0] of subleaf 0 nonzero); leaf 1 only its low 8 bits.
 	xor	eax, eax
 	cpuid
 	cmp	eax, 0xb
@@ -62,6 +62,8 @@ ap_at_reset:
 	mov	eax, 0xb
 	xor	ecx, ecx
 	cpuid
+	test	bx, bx
+	jz	.leaf1
 	mov	ebx, edx
 	jmp	.have_id
 .leaf1:

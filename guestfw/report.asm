@@ -24,7 +24,10 @@ ev_send:
 	and	eax, 0xff
 	or	edx, eax
 	mov	eax, ebx
-	and	eax, EV_APIC_MASK
+	cmp	eax, EV_APIC_MASK
+	jbe	.id_fits
+	mov	eax, EV_APIC_MASK	; saturated, as the APs' own reports are
+.id_fits:
 	shl	eax, EV_APIC_SHIFT
 	or	edx, eax
 	test	byte [fw_flags], CFG_F_EVSTREAM

@@ -109,6 +109,10 @@ int hvsmoke_cfg_decode(const void *buf, size_t len, struct hvsmoke_cfg *out, cha
 	if (c.expected_cpus > HVSMOKE_MAX_CPUS)
 		return reject(err, errlen, "config: expected_cpus %u is more than %u",
 			      c.expected_cpus, HVSMOKE_MAX_CPUS);
+	/*
+	 * With expected_cpus 0 the firmware counts FW_CFG_NB_CPUS, which no
+	 * file says: SMM there still fails on a board of more than 255 CPUs.
+	 */
 	if ((c.flags & CFG_F_SMM) &&
 	    ((c.flags & CFG_F_X2APIC) || c.expected_cpus > HVSMOKE_MAX_XAPIC_CPUS))
 		return reject(err, errlen,

@@ -6,8 +6,9 @@
  * what ev_decode accepts from a CPU the VM has, and keeps its counters equal
  * to the events it took.
  *
- * Input: one byte for the VM's CPU count, then 6-byte operations
- *   op, writer, 4 bytes little-endian
+ * Input: one byte for the VM's CPU count, then 7-byte operations
+ *   op, writer (2 bytes, so x2APIC writers past 255 too), 4 bytes, all
+ *   little-endian
  * op & 3: 0/1 an event dword from vCPU writer (op & 4: from the CPU the event
  * names, the honest case), 2 a bad access of size writer (op & 8: a read),
  * 3 a protocol error from outside (a broken stream record).
@@ -103,11 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev_log_init(&log, data[0] < 128 ? data[0] : (data[0] - 127u) * 8);
 	data++;
 	size--;
-	for (; size >= 6; data += 6, size -= 6, ts += 1000) {
+	for (; size >= 7; data += 7, size -= 7, ts += 1000) {
 		uint8_t op = data[0];
-		unsigned int writer = data[1];
-		uint32_t raw = (uint32_t)data[2] | (uint32_t)data[3] << 8 |
-			       (uint32_t)data[4] << 16 | (uint32_t)data[5] << 24;
+		unsigned int writer = (unsigned int)data[1] | (unsigned int)data[2] << 8;
+		uint32_t raw = (uint32_t)data[3] | (uint32_t)data[4] << 8 |
+			       (uint32_t)data[5] << 16 | (uint32_t)data[6] << 24;
 		struct fw_event ev;
 		char why[128];
 		int dec, r;

@@ -40,11 +40,6 @@ int ev_decode(uint32_t raw, struct fw_event *ev, char *why, size_t len)
 		snprintf(why, len, "unknown event type 0x%02x (raw 0x%08x)", ev->type, raw);
 		return -1;
 	}
-	if (ev->type == EV_ERROR && ev->arg == FWERR_APIC_ID && ev->apic == EV_APIC_LIMIT - 1) {
-		snprintf(why, len, "an AP's x2APIC ID is beyond the firmware's %u slots (raw 0x%08x)",
-			 HVSMOKE_MAX_CPUS, raw);
-		return -1;
-	}
 	if (ev->apic >= HVSMOKE_MAX_CPUS) {
 		snprintf(why, len, "%s: APIC ID %u out of range (raw 0x%08x)",
 			 ev_type_name(ev->type), ev->apic, raw);
