@@ -299,12 +299,7 @@ x2apic_on:
 	mov	edi, SH_XAPIC_END
 	mov	ecx, (SH_END - SH_XAPIC_END) / 4
 	rep stosd
-	mov	ecx, MSR_APIC_BASE
-	rdmsr
-	or	eax, APIC_BASE_EN | APIC_BASE_EXTD
-	wrmsr
-	mov	ecx, MSR_X2APIC_ID
-	rdmsr
+	X2APIC_ENTER
 	mov	[fw_bsp_apic], eax
 	ret
 

@@ -59,12 +59,7 @@ ap_entry32:
 	shr	ebx, 24
 	jmp	.have_id
 .x2apic:
-	mov	ecx, MSR_APIC_BASE
-	rdmsr
-	or	eax, APIC_BASE_EN | APIC_BASE_EXTD
-	wrmsr
-	mov	ecx, MSR_X2APIC_ID
-	rdmsr
+	X2APIC_ENTER
 	mov	ebx, eax
 	cmp	ebx, APIC_ID_SLOTS
 	jae	.bad_id
