@@ -47,6 +47,7 @@ struct qemu_proc {
 	struct qmpc ctl;
 	struct qmpc mon;
 	pid_t *cpu_tid;			/* per cpu-index, from query-cpus-fast; 0: unknown */
+	char cpu0_path[96];		/* cpu-index 0's QOM path, from the same; "": unknown */
 	bool exited;
 	int wstatus;
 	uint64_t t_exit_ns;
@@ -487,6 +488,9 @@ static void read_cpu_threads(struct qemu_target *t, struct qemu_proc *q)
 
 		if (idx >= 0 && idx < (json_int_t)t->p.cpus)
 			q->cpu_tid[idx] = (pid_t)tid;
+		if (idx == 0)
+			snprintf(q->cpu0_path, sizeof(q->cpu0_path), "%s",
+				 json_string_value(json_object_get(cpu, "qom-path")) ?: "");
 	}
 	json_decref(ret);
 }
@@ -1282,30 +1286,21 @@ static bool refuses_accel(const char *line)
 static bool x2apic_offered(struct qemu_target *t, char *err, size_t len)
 {
 	struct qemu_proc *q = t->proc;
-	uint64_t deadline = now_ns() + QEMU_STOP_MS * 1000000ull;
-	const char *path = NULL;
 	char why[160];
-	json_t *cpus, *cpu, *on;
-	bool offered = true;
-	size_t i;
+	bool offered;
+	json_t *on;
 
-	cpus = qmpc_command(&q->ctl, "query-cpus-fast", NULL, deadline, why, sizeof(why));
-	json_array_foreach(cpus, i, cpu)
-		if (json_integer_value(json_object_get(cpu, "cpu-index")) == 0)
-			path = json_string_value(json_object_get(cpu, "qom-path"));
-	if (path) {
-		on = qmpc_command(&q->ctl, "qom-get",
-				  json_pack("{s:s, s:s}", "path", path, "property", "x2apic"),
-				  deadline, why, sizeof(why));
-		if (json_is_false(on)) {
-			offered = false;
-			snprintf(err, len,
-				 "x2APIC mode: QEMU's %s accelerator gives the guest CPU no x2APIC (CPUID.01H:ECX.x2apic off)",
-				 t->p.accel);
-		}
-		json_decref(on);
-	}
-	json_decref(cpus);
+	if (!q->cpu0_path[0])
+		return true;	/* read_cpu_threads had no answer: the firmware will say */
+	on = qmpc_command(&q->ctl, "qom-get",
+			  json_pack("{s:s, s:s}", "path", q->cpu0_path, "property", "x2apic"),
+			  now_ns() + QEMU_STOP_MS * 1000000ull, why, sizeof(why));
+	offered = !json_is_false(on);
+	if (!offered)
+		snprintf(err, len,
+			 "x2APIC mode: QEMU's %s accelerator gives the guest CPU no x2APIC (CPUID.01H:ECX.x2apic off)",
+			 t->p.accel);
+	json_decref(on);
 	return offered;
 }
 
